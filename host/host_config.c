@@ -1,0 +1,162 @@
+#include "host_config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+#ifndef STRATUS_PLUGIN_DIR
+#define STRATUS_PLUGIN_DIR "/usr/lib/stratus/plugins"
+#endif
+
+#define KEY(st, field, nm, tp, def, fl, lo, hi, hlp)                    \
+  {.name = nm, .type = tp, .flags = fl, .offset = offsetof(st, field), \
+   .default_value = def, .min = lo, .max = hi, .help = hlp}
+
+static const stratus_config_key host_keys[] = {
+    KEY(host_section, plugin_dir, "plugin_dir", STRATUS_CFG_STRING,
+        STRATUS_PLUGIN_DIR, 0, 0, 0, "directory of <name>.so plugins"),
+    KEY(host_section, include, "include", STRATUS_CFG_LIST, NULL, 0, 0, 0,
+        "more ini files (glob patterns, relative to this file)"),
+    KEY(host_section, pid_file, "pid_file", STRATUS_CFG_STRING, "",
+        STRATUS_CFG_RESTART, 0, 0, "write the daemon's pid here"),
+    KEY(host_section, runtime_dir, "runtime_dir", STRATUS_CFG_STRING, "",
+        0, 0, 0, "private scratch directory (default: $TMPDIR or /tmp)"),
+    KEY(host_section, shutdown_timeout_ms, "shutdown_timeout",
+        STRATUS_CFG_DURATION, "10s", 0, 0, 3600000,
+        "how long a stop waits for in-flight work"),
+    KEY(host_section, drain_warn_ms, "drain_warning", STRATUS_CFG_DURATION,
+        "30s", 0, 1, 86400000,
+        "warn when an old plugin generation drains longer than this"),
+};
+const schema host_schema = {host_keys, ARRAY_LEN(host_keys),
+                            sizeof(host_section)};
+
+static const stratus_config_key log_keys[] = {
+    {.name = "level", .type = STRATUS_CFG_ENUM, .offset = offsetof(log_section, level),
+     .default_value = "info", .choices = log_level_names,
+     .help = "error, warn, info, debug or trace"},
+};
+const schema log_schema = {log_keys, ARRAY_LEN(log_keys), sizeof(log_section)};
+
+static const stratus_config_key http_keys[] = {
+    KEY(http_section, listen, "listen", STRATUS_CFG_LIST, "127.0.0.1:8900",
+        STRATUS_CFG_RESTART, 0, 0,
+        "HTTP addresses for /healthcheck, /ready, /metrics, /status"),
+    KEY(http_section, admin_socket, "admin_socket", STRATUS_CFG_STRING,
+        "/run/stratus/stratusd.sock", STRATUS_CFG_RESTART, 0, 107,
+        "unix socket for stratusctl (empty: none)"),
+};
+const schema http_schema = {http_keys, ARRAY_LEN(http_keys),
+                            sizeof(http_section)};
+
+/* Section kinds the host validates here; plugin.* is the plugin manager's. */
+static const section_kind kinds[] = {
+    {"host", false, &host_schema, NULL, offsetof(host_config, host)},
+    {"log", false, &log_schema, NULL, offsetof(host_config, log)},
+    {"http", false, &http_schema, NULL, offsetof(host_config, http)},
+};
+
+static void **singleton_slot(host_config *hc, const section_kind *k) {
+  return (void **)((char *)hc + k->slot);
+}
+
+static const section_kind *find_kind(const char *section) {
+  for (size_t i = 0; i < ARRAY_LEN(kinds); i++) {
+    const section_kind *k = &kinds[i];
+    if (k->prefix ? str_has_prefix(section, k->name) && section[strlen(k->name)]
+                  : strcmp(section, k->name) == 0)
+      return k;
+  }
+  return NULL;
+}
+
+static void add_named(host_config *hc, const section_kind *k, const char *name,
+                      void *data) {
+  hc->named = xrealloc(hc->named, (hc->nnamed + 1) * sizeof(named_section));
+  hc->named_kind =
+      xrealloc(hc->named_kind, (hc->nnamed + 1) * sizeof(section_kind *));
+  hc->named[hc->nnamed] = (named_section){xstrdup(name), data};
+  hc->named_kind[hc->nnamed++] = k;
+}
+
+static void build_section(host_config *hc, const cfg_section *sec,
+                          const section_kind *k, cfg_errors *errs) {
+  char *label = xasprintf("[%s]", sec->name);
+  void *data = schema_build(k->schema, sec, k->host_keys, label, errs);
+  free(label);
+  if (k->prefix) {
+    add_named(hc, k, sec->name + strlen(k->name), data);
+  } else {
+    *singleton_slot(hc, k) = data;
+  }
+}
+
+host_config *host_config_build(const cfg_snapshot *snap, cfg_errors *errs) {
+  host_config *hc = xcalloc(1, sizeof(*hc));
+  for (size_t i = 0; i < snap->n; i++) {
+    const cfg_section *sec = &snap->sections[i];
+    if (str_has_prefix(sec->name, "plugin.")) continue;
+    const section_kind *k = find_kind(sec->name);
+    if (!k) {
+      cfg_error(errs, sec->file, sec->line, "unknown section [%s]", sec->name);
+      continue;
+    }
+    build_section(hc, sec, k, errs);
+  }
+  /* Sections left out get their defaults. */
+  for (size_t i = 0; i < ARRAY_LEN(kinds); i++) {
+    const section_kind *k = &kinds[i];
+    if (k->prefix) continue;
+    void **slot = singleton_slot(hc, k);
+    if (!*slot) *slot = schema_build(k->schema, NULL, NULL, k->name, errs);
+  }
+  /* A developer's plugin directory (STRATUS_PLUGIN_DIR) replaces the built-in
+   * default, never a plugin_dir the file sets. */
+  const char *dev_dir = getenv("STRATUS_PLUGIN_DIR");
+  if (dev_dir && *dev_dir && !cfg_section_get(cfg_find(snap, "host"), "plugin_dir")) {
+    free((char *)hc->host->plugin_dir);
+    hc->host->plugin_dir = xstrdup(dev_dir);
+  }
+  return hc;
+}
+
+size_t host_config_count(const host_config *hc, const char *prefix) {
+  size_t n = 0;
+  for (size_t i = 0; i < hc->nnamed; i++)
+    if (strcmp(hc->named_kind[i]->name, prefix) == 0) n++;
+  return n;
+}
+
+void host_config_free(host_config *hc) {
+  if (!hc) return;
+  for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
+    if (!kinds[i].prefix) schema_free(kinds[i].schema, *singleton_slot(hc, &kinds[i]));
+  for (size_t i = 0; i < hc->nnamed; i++) {
+    schema_free(hc->named_kind[i]->schema, hc->named[i].data);
+    free(hc->named[i].name);
+  }
+  free(hc->named);
+  free(hc->named_kind);
+  free(hc);
+}
+
+int host_config_keep_restart(const host_config *running, host_config *next,
+                             strbuf *notes) {
+  int kept = 0;
+  for (size_t i = 0; i < ARRAY_LEN(kinds); i++) {
+    const section_kind *k = &kinds[i];
+    if (k->prefix) continue;
+    strbuf keys;
+    sb_init(&keys);
+    kept += schema_keep_restart_keys(k->schema,
+                                     *singleton_slot((host_config *)running, k),
+                                     *singleton_slot(next, k), &keys);
+    if (keys.len)
+      sb_printf(notes, "%s[%s] %s", notes->len ? ", " : "", k->name, keys.data);
+    sb_free(&keys);
+  }
+  return kept;
+}

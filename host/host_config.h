@@ -1,0 +1,73 @@
+/*
+ * The host's own sections ([host], [log], [http], ...) and the validated,
+ * typed view of a whole config file. Each section is described by a schema
+ * table of the same kind plugins use.
+ */
+#ifndef STRATUS_HOST_HOST_CONFIG_H
+#define STRATUS_HOST_HOST_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "schema.h"
+
+typedef struct host_section {
+  const char *plugin_dir;
+  const char *const *include;
+  const char *pid_file;
+  const char *runtime_dir;
+  int64_t shutdown_timeout_ms;
+  int64_t drain_warn_ms;
+} host_section;
+
+typedef struct log_section {
+  int level;
+} log_section;
+
+typedef struct http_section {
+  const char *const *listen;
+  const char *admin_socket;
+} http_section;
+
+/* One kind of host section: a fixed name ("log") or a prefix ("db."). */
+typedef struct section_kind {
+  const char *name;
+  bool prefix;
+  const schema *schema;
+  const char *const *host_keys; /* keys the host reads itself (plugin.*) */
+  size_t slot;                  /* singletons: offsetof(host_config, ...) */
+} section_kind;
+
+/* A section of a prefixed kind, e.g. [db.characters.1]. */
+typedef struct named_section {
+  char *name;   /* the part after the prefix */
+  void *data;
+} named_section;
+
+typedef struct host_config {
+  host_section *host;
+  log_section *log;
+  http_section *http;
+  /* sections of prefixed kinds, by kind index */
+  named_section *named;
+  size_t nnamed;
+  const section_kind **named_kind;
+} host_config;
+
+extern const schema host_schema, log_schema, http_schema;
+
+/* Validate every host section of `snap` (plugin sections are only checked
+ * for a valid name here). Errors go to errs. Never NULL. */
+host_config *host_config_build(const cfg_snapshot *snap, cfg_errors *errs);
+void host_config_free(host_config *hc);
+
+/* The sections of a prefixed kind, e.g. "db." */
+size_t host_config_count(const host_config *hc, const char *prefix);
+
+
+/* Keep the running value of every restart-only host key that changed;
+ * their names go to notes ("[http] listen, ..."). Returns how many. */
+int host_config_keep_restart(const host_config *running, host_config *next,
+                             strbuf *notes);
+#endif

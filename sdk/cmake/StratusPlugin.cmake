@@ -1,0 +1,52 @@
+# stratus_add_plugin(<name> SOURCES <files...> [LIBRARIES <libs...>]
+#                    [COMPONENT <component>] [NO_INSTALL])
+#
+# Builds <name>.so as a Stratus plugin: C11, hidden visibility, exactly one
+# exported symbol (stratus_plugin_entry, enforced by a version script and
+# checked after every link), no undefined symbols (a plugin reaches the host
+# only through the API table), installed into <libdir>/stratus/plugins.
+#
+# Expects a target Stratus::sdk (defined by find_package(StratusPlugin) or by
+# the Stratus source tree).
+
+include_guard(GLOBAL)
+include(GNUInstallDirs)
+
+function(stratus_add_plugin name)
+  cmake_parse_arguments(P "NO_INSTALL" "COMPONENT" "SOURCES;LIBRARIES" ${ARGN})
+  if(NOT P_SOURCES)
+    message(FATAL_ERROR "stratus_add_plugin(${name}): SOURCES is required")
+  endif()
+  set(dir "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
+  if(NOT P_COMPONENT)
+    set(P_COMPONENT plugins)
+  endif()
+  add_library(${name} MODULE ${P_SOURCES})
+  set_target_properties(${name} PROPERTIES
+    PREFIX ""
+    SUFFIX ".so"
+    C_STANDARD 11
+    C_STANDARD_REQUIRED ON
+    C_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  if(DEFINED STRATUS_PLUGIN_OUTPUT_DIR)
+    set_target_properties(${name} PROPERTIES
+      LIBRARY_OUTPUT_DIRECTORY "${STRATUS_PLUGIN_OUTPUT_DIR}")
+  endif()
+  target_compile_definitions(${name} PRIVATE STRATUS_PLUGIN_NAME="${name}")
+  target_link_libraries(${name} PRIVATE Stratus::sdk ${P_LIBRARIES})
+  target_link_options(${name} PRIVATE
+    "-Wl,--version-script=${dir}/plugin.map"
+    "-Wl,-z,defs")
+  set_property(TARGET ${name} APPEND PROPERTY
+    LINK_DEPENDS "${dir}/plugin.map")
+  add_custom_command(TARGET ${name} POST_BUILD
+    COMMAND "${CMAKE_COMMAND}" -DPLUGIN=$<TARGET_FILE:${name}>
+            -P "${dir}/StratusCheckExports.cmake"
+    VERBATIM)
+  if(NOT P_NO_INSTALL)
+    install(TARGETS ${name}
+      LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}/stratus/plugins"
+      COMPONENT ${P_COMPONENT})
+  endif()
+endfunction()
