@@ -50,6 +50,9 @@ static void refresh_gauges(void) {
   }
 }
 
+/* Seconds with millisecond resolution. */
+static double seconds(uint64_t ms) { return (double)ms / 1000.0; }
+
 static json_t *instance_json(stratus_ctx *ctx) {
   uint64_t now = uv_now(stratusd.loop);
   json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I}", "name", ctx->name,
@@ -61,10 +64,10 @@ static json_t *instance_json(stratus_ctx *ctx) {
                         "inflight", (json_int_t)ctx->inflight);
   if (ctx->state == INST_ACTIVE)
     json_object_set_new(o, "active_seconds",
-                        json_real((double)(now - ctx->started_ms) / 1000.0));
+                        json_real(seconds(now - ctx->started_ms)));
   if (ctx->state == INST_STOPPING)
     json_object_set_new(o, "draining_seconds",
-                        json_real((double)(now - ctx->stopping_ms) / 1000.0));
+                        json_real(seconds(now - ctx->stopping_ms)));
   return o;
 }
 
@@ -73,8 +76,8 @@ static json_t *reload_json(void) {
   json_t *errors = json_array();
   for (size_t i = 0; i < o->nerrors; i++)
     json_array_append_new(errors, json_string(o->errors[i]));
-  return json_pack("{s:s, s:s, s:f, s:o}", "outcome",
-                   o->outcome ? o->outcome : "", "message",
+  return json_pack("{s:I, s:s, s:s, s:f, s:o}", "seq", (json_int_t)o->seq,
+                   "outcome", o->outcome ? o->outcome : "", "message",
                    o->message ? o->message : "", "at", o->at, "errors", errors);
 }
 
@@ -91,13 +94,13 @@ char *admin_status_json(void) {
       "{s:s, s:i, s:s, s:f, s:I, s:b, s:o, s:o, s:o}", "version",
       stratusd.api.host_version, "pid", (int)getpid(), "config",
       stratusd.config_path,
-      "uptime_seconds", (double)(uv_now(stratusd.loop) - stratusd.started_ms) / 1000.0,
+      "uptime_seconds", seconds(uv_now(stratusd.loop) - stratusd.started_ms),
       "config_generation", (json_int_t)stratusd.config_generation, "ready",
       stratusd.ready, "last_reload", reload_json(), "plugins", plugins,
       "draining", draining);
   json_object_set_new(doc, "abi", json_sprintf("%d.%d", STRATUS_ABI_MAJOR,
                                                STRATUS_ABI_MINOR));
-  char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+  char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
   json_decref(doc);
   return text;
 }
@@ -115,7 +118,7 @@ static void do_reload(http_response *resp) {
   json_object_set_new(doc, "config_generation",
                       json_integer((json_int_t)stratusd.config_generation));
   json_object_set_new(doc, "accepted", json_boolean(rc == 0));
-  put_json(resp, json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)));
+  put_json(resp, json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)));
   json_decref(doc);
 }
 

@@ -120,10 +120,6 @@ static void drain_watch(uv_timer_t *t) {
 }
 
 static void start_signals(void) {
-  signal(SIGPIPE, SIG_IGN);
-  uv_signal_init(stratusd.loop, &sig_hup);
-  uv_signal_init(stratusd.loop, &sig_term);
-  uv_signal_init(stratusd.loop, &sig_int);
   uv_signal_start(&sig_hup, on_signal, SIGHUP);
   uv_signal_start(&sig_term, on_signal, SIGTERM);
   uv_signal_start(&sig_int, on_signal, SIGINT);
@@ -157,6 +153,10 @@ static int run(void) {
   admin_metrics_init();
   uv_timer_init(&loop, &shutdown_timer);
   uv_timer_init(&loop, &stratusd.housekeeping);
+  uv_signal_init(&loop, &sig_hup);
+  uv_signal_init(&loop, &sig_term);
+  uv_signal_init(&loop, &sig_int);
+  signal(SIGPIPE, SIG_IGN);
   log_info("stratusd %s (ABI %d.%d) starting with %s", STRATUS_VERSION,
            STRATUS_ABI_MAJOR, STRATUS_ABI_MINOR, stratusd.config_path);
   int rc = reload_run(RELOAD_STARTUP);

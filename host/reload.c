@@ -33,6 +33,7 @@ static void set_outcome(const char *outcome, char *message, cfg_errors *errs) {
   o->nerrors = errs ? errs->n : 0;
   if (errs) memset(errs, 0, sizeof(*errs));
   o->at = clock_wall_s();
+  o->seq++;
   const char *values[] = {outcome};
   metrics_add(reloads_total, values, 1);
 }

@@ -12,6 +12,7 @@
 #include "host_config.h"
 
 typedef struct reload_outcome {
+  uint64_t seq;        /* 1 for the start, +1 for every reload attempt */
   const char *outcome; /* "ok", "partial", "rejected", "unchanged" */
   char *message;       /* one line */
   char **errors;       /* file:line messages or plugin failures */
