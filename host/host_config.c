@@ -52,11 +52,53 @@ static const stratus_config_key http_keys[] = {
 const schema http_schema = {http_keys, ARRAY_LEN(http_keys),
                             sizeof(http_section)};
 
+const char *const db_schema_names[] = {"", "auth", "characters", "world", NULL};
+static const stratus_config_key db_keys[] = {
+    KEY(db_section, host, "host", STRATUS_CFG_STRING, "127.0.0.1", 0, 0, 255,
+        "MySQL/MariaDB server host"),
+    KEY(db_section, port, "port", STRATUS_CFG_INT, "3306", 0, 1, 65535, "server port"),
+    KEY(db_section, socket, "socket", STRATUS_CFG_STRING, "", 0, 0, 107,
+        "unix socket (instead of host and port)"),
+    KEY(db_section, user, "user", STRATUS_CFG_STRING, "", STRATUS_CFG_REQUIRED, 0, 80,
+        "user name"),
+    KEY(db_section, password, "password", STRATUS_CFG_STRING, "", STRATUS_CFG_SECRET,
+        0, 255, "password (prefer password_file)"),
+    KEY(db_section, password_file, "password_file", STRATUS_CFG_STRING, "", 0, 0,
+        4096, "file holding the password"),
+    KEY(db_section, database, "database", STRATUS_CFG_STRING, "", STRATUS_CFG_REQUIRED,
+        0, 64, "database (schema) name"),
+    {.name = "schema", .type = STRATUS_CFG_ENUM, .offset = offsetof(db_section, schema),
+     .default_value = "", .choices = db_schema_names,
+     .help = "which migrations apply: auth, characters, world (default: from the name)"},
+    KEY(db_section, pool_size, "pool_size", STRATUS_CFG_INT, "4", 0, 1, 256,
+        "connections (worker threads)"),
+    KEY(db_section, connect_timeout_ms, "connect_timeout", STRATUS_CFG_DURATION,
+        "5s", 0, 1, 600000, "connect timeout"),
+    KEY(db_section, read_timeout_ms, "read_timeout", STRATUS_CFG_DURATION, "30s",
+        0, 1, 3600000, "timeout of one read from the server"),
+    KEY(db_section, write_timeout_ms, "write_timeout", STRATUS_CFG_DURATION,
+        "30s", 0, 1, 3600000, "timeout of one write to the server"),
+    KEY(db_section, job_timeout_ms, "job_timeout", STRATUS_CFG_DURATION, "10s", 0,
+        1, 3600000, "a job that has not started by then fails without running"),
+    KEY(db_section, max_queue, "max_queue", STRATUS_CFG_INT, "10000", 0, 1,
+        10000000, "queued jobs beyond this are refused (EAGAIN)"),
+    KEY(db_section, txn_retries, "transaction_retries", STRATUS_CFG_INT, "3", 0, 0,
+        100, "retries of a transaction after a deadlock or lock wait timeout"),
+    KEY(db_section, tls, "tls", STRATUS_CFG_BOOL, "no", 0, 0, 0,
+        "connect with TLS"),
+    KEY(db_section, tls_ca, "tls_ca", STRATUS_CFG_STRING, "", 0, 0, 4096,
+        "CA file to verify the server with"),
+    KEY(db_section, tls_verify, "tls_verify", STRATUS_CFG_BOOL, "yes", 0, 0, 0,
+        "verify the server certificate"),
+};
+const schema db_schema = {db_keys, ARRAY_LEN(db_keys), sizeof(db_section)};
+
 /* Section kinds the host validates here; plugin.* is the plugin manager's. */
 static const section_kind kinds[] = {
     {"host", false, &host_schema, NULL, offsetof(host_config, host)},
     {"log", false, &log_schema, NULL, offsetof(host_config, log)},
     {"http", false, &http_schema, NULL, offsetof(host_config, http)},
+    {"db.", true, &db_schema, NULL, 0},
 };
 
 static void **singleton_slot(host_config *hc, const section_kind *k) {
@@ -121,6 +163,32 @@ host_config *host_config_build(const cfg_snapshot *snap, cfg_errors *errs) {
     hc->host->plugin_dir = xstrdup(dev_dir);
   }
   return hc;
+}
+
+static long db_index(const host_config *hc, size_t i) {
+  for (size_t j = 0; j < hc->nnamed; j++)
+    if (strcmp(hc->named_kind[j]->name, "db.") == 0 && i-- == 0) return (long)j;
+  return -1;
+}
+
+size_t host_config_db_count(const host_config *hc) {
+  return host_config_count(hc, "db.");
+}
+
+const char *host_config_db_name(const host_config *hc, size_t i) {
+  long j = db_index(hc, i);
+  return j < 0 ? NULL : hc->named[j].name;
+}
+
+const db_section *host_config_db(const host_config *hc, size_t i) {
+  long j = db_index(hc, i);
+  return j < 0 ? NULL : hc->named[j].data;
+}
+
+const db_section *host_config_db_find(const host_config *hc, const char *name) {
+  for (size_t i = 0; i < host_config_db_count(hc); i++)
+    if (strcmp(host_config_db_name(hc, i), name) == 0) return host_config_db(hc, i);
+  return NULL;
 }
 
 size_t host_config_count(const host_config *hc, const char *prefix) {

@@ -30,6 +30,27 @@ typedef struct http_section {
   const char *admin_socket;
 } http_section;
 
+/* [db.<name>]: one connection pool. */
+typedef struct db_section {
+  const char *host;
+  int64_t port;
+  const char *socket;          /* unix socket; wins over host/port */
+  const char *user;
+  const char *password;
+  const char *password_file;   /* read at (re)load; wins over password */
+  const char *database;
+  int schema;                  /* index in db_schema_names: 0 = from the name
+                                  (db.characters.2 -> characters) */
+  int64_t pool_size;
+  int64_t connect_timeout_ms, read_timeout_ms, write_timeout_ms;
+  int64_t job_timeout_ms;      /* a job not started by then fails, unrun */
+  int64_t max_queue;           /* queued jobs beyond this are refused */
+  int64_t txn_retries;         /* deadlock / lock-wait retries */
+  bool tls;
+  const char *tls_ca;
+  bool tls_verify;
+} db_section;
+
 /* One kind of host section: a fixed name ("log") or a prefix ("db."). */
 typedef struct section_kind {
   const char *name;
@@ -55,7 +76,15 @@ typedef struct host_config {
   const section_kind **named_kind;
 } host_config;
 
-extern const schema host_schema, log_schema, http_schema;
+extern const schema host_schema, log_schema, http_schema, db_schema;
+/* "", "auth", "characters", "world" */
+extern const char *const db_schema_names[];
+
+/* The [db.<name>] sections, by name ("characters.1"). */
+size_t host_config_db_count(const host_config *hc);
+const char *host_config_db_name(const host_config *hc, size_t i);
+const db_section *host_config_db(const host_config *hc, size_t i);
+const db_section *host_config_db_find(const host_config *hc, const char *name);
 
 /* Validate every host section of `snap` (plugin sections are only checked
  * for a valid name here). Errors go to errs. Never NULL. */
