@@ -52,6 +52,105 @@ static const stratus_config_key http_keys[] = {
 const schema http_schema = {http_keys, ARRAY_LEN(http_keys),
                             sizeof(http_section)};
 
+static const stratus_config_key grpc_keys[] = {
+    KEY(grpc_section, listen, "listen", STRATUS_CFG_LIST, "127.0.0.1:8999",
+        STRATUS_CFG_RESTART, 0, 0, "gRPC addresses; every one serves every method"),
+    KEY(grpc_section, max_message_size, "max_message_size", STRATUS_CFG_SIZE, "4MiB",
+        STRATUS_CFG_RESTART, 1024, 64 << 20, "largest request or reply message"),
+    KEY(grpc_section, max_concurrent_streams, "max_concurrent_streams", STRATUS_CFG_INT,
+        "1000", STRATUS_CFG_RESTART, 1, 100000, "concurrent calls per connection"),
+    KEY(grpc_section, default_timeout_ms, "default_timeout", STRATUS_CFG_DURATION,
+        "10s", 0, 1, 3600000, "deadline of outgoing calls that set none"),
+    KEY(grpc_section, tls, "tls", STRATUS_CFG_BOOL, "no", STRATUS_CFG_RESTART, 0, 0,
+        "serve TLS (ALPN h2) with the [tls] certificate instead of h2c"),
+};
+const schema grpc_schema = {grpc_keys, ARRAY_LEN(grpc_keys), sizeof(grpc_section)};
+
+static const stratus_config_key tls_keys[] = {
+    KEY(tls_section, cert, "cert", STRATUS_CFG_STRING, "", STRATUS_CFG_RESTART, 0, 4096,
+        "server certificate chain (PEM)"),
+    KEY(tls_section, key, "key", STRATUS_CFG_STRING, "", STRATUS_CFG_RESTART, 0, 4096,
+        "private key (PEM)"),
+    KEY(tls_section, client_ca, "client_ca", STRATUS_CFG_STRING, "", STRATUS_CFG_RESTART,
+        0, 4096, "CA bundle that signs client certificates"),
+    KEY(tls_section, verify_client, "verify_client", STRATUS_CFG_BOOL, "no",
+        STRATUS_CFG_RESTART, 0, 0, "mTLS: refuse clients without a valid certificate"),
+};
+const schema tls_schema = {tls_keys, ARRAY_LEN(tls_keys), sizeof(tls_section)};
+
+#define UPSTREAM(field, svc)                                                   \
+  KEY(upstream_section, field, #field, STRATUS_CFG_STRING, "", 0, 0, 255,     \
+      "host:port of a " svc " no local plugin serves")
+static const stratus_config_key upstream_keys[] = {
+    UPSTREAM(servers_registry, "ServersRegistryService"),
+    UPSTREAM(guid, "GuidService"),
+    UPSTREAM(characters, "CharactersService"),
+    UPSTREAM(chat, "ChatService"),
+    UPSTREAM(group, "GroupService"),
+    UPSTREAM(guild, "GuildService"),
+    UPSTREAM(mail, "MailService"),
+    UPSTREAM(matchmaking, "MatchmakingService"),
+    UPSTREAM(auctionhouse, "AuctionHouseService"),
+};
+const schema upstream_schema = {upstream_keys, ARRAY_LEN(upstream_keys),
+                                sizeof(upstream_section)};
+
+static const struct {
+  const char *service;
+  size_t offset;
+} upstream_services[] = {
+    {"v1.ServersRegistryService", offsetof(upstream_section, servers_registry)},
+    {"v1.GuidService", offsetof(upstream_section, guid)},
+    {"v1.CharactersService", offsetof(upstream_section, characters)},
+    {"v1.ChatService", offsetof(upstream_section, chat)},
+    {"v1.GroupService", offsetof(upstream_section, group)},
+    {"v1.GuildService", offsetof(upstream_section, guild)},
+    {"v1.MailService", offsetof(upstream_section, mail)},
+    {"v1.MatchmakingService", offsetof(upstream_section, matchmaking)},
+    {"v1.AuctionHouseService", offsetof(upstream_section, auctionhouse)},
+};
+
+const char *host_config_upstream(const host_config *hc, const char *service) {
+  for (size_t i = 0; i < ARRAY_LEN(upstream_services); i++) {
+    if (strcmp(upstream_services[i].service, service) != 0) continue;
+    const char *addr =
+        *(const char *const *)((const char *)hc->upstream + upstream_services[i].offset);
+    return addr && *addr ? addr : NULL;
+  }
+  return NULL;
+}
+
+static const stratus_config_key bus_keys[] = {
+    KEY(bus_section, nats_url, "nats_url", STRATUS_CFG_STRING, "", 0, 0, 1024,
+        "NATS servers (nats://host:port, comma-separated); empty = in process"),
+    KEY(bus_section, name, "name", STRATUS_CFG_STRING, "stratusd", 0, 0, 128,
+        "connection name shown by the NATS server"),
+    KEY(bus_section, user, "user", STRATUS_CFG_STRING, "", 0, 0, 255, "NATS user"),
+    KEY(bus_section, password, "password", STRATUS_CFG_STRING, "", STRATUS_CFG_SECRET,
+        0, 255, "NATS password"),
+    KEY(bus_section, token, "token", STRATUS_CFG_STRING, "", STRATUS_CFG_SECRET, 0,
+        1024, "NATS token"),
+    KEY(bus_section, creds_file, "creds_file", STRATUS_CFG_STRING, "", 0, 0, 4096,
+        "NATS 2 credentials file"),
+    KEY(bus_section, tls_ca, "tls_ca", STRATUS_CFG_STRING, "", 0, 0, 4096,
+        "CA to verify the NATS server (enables TLS)"),
+    KEY(bus_section, tls_cert, "tls_cert", STRATUS_CFG_STRING, "", 0, 0, 4096,
+        "client certificate for NATS TLS"),
+    KEY(bus_section, tls_key, "tls_key", STRATUS_CFG_STRING, "", 0, 0, 4096,
+        "client key for NATS TLS"),
+    KEY(bus_section, max_pending, "max_pending", STRATUS_CFG_SIZE, "8MiB", 0, 0,
+        1 << 30, "publishes buffered while disconnected; beyond, dropped and counted"),
+    KEY(bus_section, reconnect_wait_ms, "reconnect_wait", STRATUS_CFG_DURATION, "1s",
+        0, 10, 600000, "wait between reconnect attempts"),
+    KEY(bus_section, ping_interval_ms, "ping_interval", STRATUS_CFG_DURATION, "20s",
+        0, 100, 3600000, "client PING interval"),
+    KEY(bus_section, max_pings_out, "max_pings_out", STRATUS_CFG_INT, "5", 0, 1, 100,
+        "unanswered PINGs before the connection counts as lost"),
+    KEY(bus_section, connect_timeout_ms, "connect_timeout", STRATUS_CFG_DURATION,
+        "10s", 0, 10, 600000, "connect timeout"),
+};
+const schema bus_schema = {bus_keys, ARRAY_LEN(bus_keys), sizeof(bus_section)};
+
 const char *const db_schema_names[] = {"", "auth", "characters", "world", NULL};
 static const stratus_config_key db_keys[] = {
     KEY(db_section, host, "host", STRATUS_CFG_STRING, "127.0.0.1", 0, 0, 255,
@@ -98,6 +197,10 @@ static const section_kind kinds[] = {
     {"host", false, &host_schema, NULL, offsetof(host_config, host)},
     {"log", false, &log_schema, NULL, offsetof(host_config, log)},
     {"http", false, &http_schema, NULL, offsetof(host_config, http)},
+    {"grpc", false, &grpc_schema, NULL, offsetof(host_config, grpc)},
+    {"tls", false, &tls_schema, NULL, offsetof(host_config, tls)},
+    {"grpc.upstream", false, &upstream_schema, NULL, offsetof(host_config, upstream)},
+    {"bus", false, &bus_schema, NULL, offsetof(host_config, bus)},
     {"db.", true, &db_schema, NULL, 0},
 };
 
@@ -154,6 +257,11 @@ host_config *host_config_build(const cfg_snapshot *snap, cfg_errors *errs) {
     if (k->prefix) continue;
     void **slot = singleton_slot(hc, k);
     if (!*slot) *slot = schema_build(k->schema, NULL, NULL, k->name, errs);
+  }
+  if (hc->grpc->tls && (!*hc->tls->cert || !*hc->tls->key)) {
+    const cfg_section *g = cfg_find(snap, "grpc");
+    cfg_error(errs, g ? g->file : snap->main_path, g ? g->line : 0,
+              "[grpc] tls = yes needs [tls] cert and key");
   }
   /* A developer's plugin directory (STRATUS_PLUGIN_DIR) replaces the built-in
    * default, never a plugin_dir the file sets. */

@@ -30,6 +30,40 @@ typedef struct http_section {
   const char *admin_socket;
 } http_section;
 
+typedef struct grpc_section {
+  const char *const *listen;
+  uint64_t max_message_size;
+  int64_t max_concurrent_streams;
+  int64_t default_timeout_ms;  /* outgoing calls without a deadline */
+  bool tls;
+} grpc_section;
+
+typedef struct tls_section {
+  const char *cert, *key;   /* PEM */
+  const char *client_ca;    /* CA bundle for client certificates */
+  bool verify_client;       /* refuse clients without a valid certificate */
+} tls_section;
+
+/* [grpc.upstream]: where services no local plugin serves are called. */
+typedef struct upstream_section {
+  const char *servers_registry, *guid, *characters, *chat, *group, *guild,
+      *mail, *matchmaking, *auctionhouse;
+} upstream_section;
+
+/* [bus]: the event bus (NATS, or in process when nats_url is empty). */
+typedef struct bus_section {
+  const char *nats_url;        /* nats://host:port[,more]; empty = in process */
+  const char *name;            /* connection name shown by the server */
+  const char *user, *password, *token;
+  const char *creds_file;      /* NATS 2 credentials (JWT + nkey seed) */
+  const char *tls_ca, *tls_cert, *tls_key;
+  uint64_t max_pending;        /* bytes buffered while disconnected */
+  int64_t reconnect_wait_ms;
+  int64_t ping_interval_ms;
+  int64_t max_pings_out;
+  int64_t connect_timeout_ms;
+} bus_section;
+
 /* [db.<name>]: one connection pool. */
 typedef struct db_section {
   const char *host;
@@ -70,13 +104,21 @@ typedef struct host_config {
   host_section *host;
   log_section *log;
   http_section *http;
+  grpc_section *grpc;
+  tls_section *tls;
+  upstream_section *upstream;
+  bus_section *bus;
   /* sections of prefixed kinds, by kind index */
   named_section *named;
   size_t nnamed;
   const section_kind **named_kind;
 } host_config;
 
-extern const schema host_schema, log_schema, http_schema, db_schema;
+extern const schema host_schema, log_schema, http_schema, db_schema,
+    grpc_schema, tls_schema, upstream_schema, bus_schema;
+
+/* The [grpc.upstream] address for a service ("v1.ChatService"), or NULL. */
+const char *host_config_upstream(const host_config *hc, const char *service);
 /* "", "auth", "characters", "world" */
 extern const char *const db_schema_names[];
 
