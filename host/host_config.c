@@ -151,6 +151,37 @@ static const stratus_config_key bus_keys[] = {
 };
 const schema bus_schema = {bus_keys, ARRAY_LEN(bus_keys), sizeof(bus_section)};
 
+static const stratus_config_key discovery_keys[] = {
+    KEY(discovery_section, realms, "realms", STRATUS_CFG_LIST, "1", 0, 0, 0,
+        "realm IDs game servers and gateways may register for"),
+    KEY(discovery_section, layers, "layers", STRATUS_CFG_LIST, "", 0, 0, 0,
+        "map:layers, e.g. 0:2, 530:2 (applied to every realm)"),
+    KEY(discovery_section, map_weights, "map_weights", STRATUS_CFG_LIST, "", 0, 0, 0,
+        "map:weight over the built-in weights (bin packing of all-map servers)"),
+    KEY(discovery_section, binding_ttl_ms, "group_binding_ttl", STRATUS_CFG_DURATION,
+        "24h", 0, 1000, 604800000, "how long a group stays on its layer"),
+    KEY(discovery_section, crossrealm, "crossrealm", STRATUS_CFG_BOOL, "yes", 0, 0, 0,
+        "accept crossrealm game servers"),
+};
+const schema discovery_schema = {discovery_keys, ARRAY_LEN(discovery_keys),
+                                 sizeof(discovery_section)};
+
+static const stratus_config_key health_keys[] = {
+    KEY(health_section, interval_ms, "interval", STRATUS_CFG_DURATION, "4s", 0, 50,
+        3600000, "how often each process's /healthcheck is polled"),
+    KEY(health_section, timeout_ms, "timeout", STRATUS_CFG_DURATION, "5s", 0, 10,
+        600000, "timeout of one health check"),
+    KEY(health_section, failures, "failures", STRATUS_CFG_INT, "3", 0, 1, 100,
+        "consecutive failed checks before a process is evicted"),
+    KEY(health_section, degraded_after, "degraded_after", STRATUS_CFG_INT, "2", 0, 1,
+        100, "consecutive 503/504 answers before a game server counts as degraded"),
+    KEY(health_section, metrics_interval_ms, "metrics_interval", STRATUS_CFG_DURATION,
+        "5s", 0, 50, 3600000, "how often /metrics is scraped"),
+    KEY(health_section, metrics_timeout_ms, "metrics_timeout", STRATUS_CFG_DURATION,
+        "1s", 0, 10, 600000, "timeout of one /metrics scrape"),
+};
+const schema health_schema = {health_keys, ARRAY_LEN(health_keys), sizeof(health_section)};
+
 const char *const db_schema_names[] = {"", "auth", "characters", "world", NULL};
 static const stratus_config_key db_keys[] = {
     KEY(db_section, host, "host", STRATUS_CFG_STRING, "127.0.0.1", 0, 0, 255,
@@ -201,6 +232,8 @@ static const section_kind kinds[] = {
     {"tls", false, &tls_schema, NULL, offsetof(host_config, tls)},
     {"grpc.upstream", false, &upstream_schema, NULL, offsetof(host_config, upstream)},
     {"bus", false, &bus_schema, NULL, offsetof(host_config, bus)},
+    {"discovery", false, &discovery_schema, NULL, offsetof(host_config, discovery)},
+    {"health", false, &health_schema, NULL, offsetof(host_config, health)},
     {"db.", true, &db_schema, NULL, 0},
 };
 
@@ -239,6 +272,26 @@ static void build_section(host_config *hc, const cfg_section *sec,
   }
 }
 
+static void check_list(const cfg_snapshot *snap, const char *key,
+                       const char *const *items, bool pairs, cfg_errors *errs) {
+  const cfg_entry *e = cfg_section_get(cfg_find(snap, "discovery"), key);
+  for (size_t i = 0; items && items[i]; i++) {
+    uint32_t a, b = 1;
+    bool ok = pairs ? parse_u32_pair(items[i], &a, &b) && b > 0 : parse_u32(items[i], &a);
+    if (!ok)
+      cfg_error(errs, e ? e->file : snap->main_path, e ? e->line : 0,
+                "[discovery]: %s: '%s' is not %s", key, items[i],
+                pairs ? "map:number (number > 0)" : "a realm ID");
+  }
+}
+
+static void check_discovery(const host_config *hc, const cfg_snapshot *snap,
+                            cfg_errors *errs) {
+  check_list(snap, "realms", hc->discovery->realms, false, errs);
+  check_list(snap, "layers", hc->discovery->layers, true, errs);
+  check_list(snap, "map_weights", hc->discovery->map_weights, true, errs);
+}
+
 host_config *host_config_build(const cfg_snapshot *snap, cfg_errors *errs) {
   host_config *hc = xcalloc(1, sizeof(*hc));
   for (size_t i = 0; i < snap->n; i++) {
@@ -258,6 +311,7 @@ host_config *host_config_build(const cfg_snapshot *snap, cfg_errors *errs) {
     void **slot = singleton_slot(hc, k);
     if (!*slot) *slot = schema_build(k->schema, NULL, NULL, k->name, errs);
   }
+  check_discovery(hc, snap, errs);
   if (hc->grpc->tls && (!*hc->tls->cert || !*hc->tls->key)) {
     const cfg_section *g = cfg_find(snap, "grpc");
     cfg_error(errs, g ? g->file : snap->main_path, g ? g->line : 0,

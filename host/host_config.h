@@ -64,6 +64,23 @@ typedef struct bus_section {
   int64_t connect_timeout_ms;
 } bus_section;
 
+/* [discovery]: the servers registry. */
+typedef struct discovery_section {
+  const char *const *realms;      /* realm IDs game servers may register for */
+  const char *const *layers;      /* "map:count" applied to every realm */
+  const char *const *map_weights; /* "map:weight", over the built-in table */
+  int64_t binding_ttl_ms;         /* group -> layer stickiness */
+  bool crossrealm;                /* accept crossrealm game servers */
+} discovery_section;
+
+/* [health]: polling of registered processes. */
+typedef struct health_section {
+  int64_t interval_ms, timeout_ms;
+  int64_t failures;               /* consecutive failures before eviction */
+  int64_t degraded_after;         /* consecutive 503/504 before degraded */
+  int64_t metrics_interval_ms, metrics_timeout_ms;
+} health_section;
+
 /* [db.<name>]: one connection pool. */
 typedef struct db_section {
   const char *host;
@@ -108,6 +125,8 @@ typedef struct host_config {
   tls_section *tls;
   upstream_section *upstream;
   bus_section *bus;
+  discovery_section *discovery;
+  health_section *health;
   /* sections of prefixed kinds, by kind index */
   named_section *named;
   size_t nnamed;
@@ -115,7 +134,8 @@ typedef struct host_config {
 } host_config;
 
 extern const schema host_schema, log_schema, http_schema, db_schema,
-    grpc_schema, tls_schema, upstream_schema, bus_schema;
+    grpc_schema, tls_schema, upstream_schema, bus_schema, discovery_schema,
+    health_schema;
 
 /* The [grpc.upstream] address for a service ("v1.ChatService"), or NULL. */
 const char *host_config_upstream(const host_config *hc, const char *service);

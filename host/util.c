@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +139,23 @@ double clock_wall_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool parse_u32(const char *text, uint32_t *out) {
+  if (!text || !isdigit((unsigned char)*text)) return false;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (*end || errno || v > UINT32_MAX) return false;
+  *out = (uint32_t)v;
+  return true;
+}
+
+bool parse_u32_pair(const char *text, uint32_t *a, uint32_t *b) {
+  const char *colon = strchr(text, ':');
+  if (!colon) return false;
+  char *left = xstrndup(text, (size_t)(colon - text));
+  bool ok = parse_u32(str_trim(left), a) && parse_u32(colon + 1, b);
+  free(left);
+  return ok;
 }

@@ -46,4 +46,9 @@ uint64_t clock_mono_ms(void);
 uint64_t clock_mono_ns(void);
 double clock_wall_s(void);
 
+
+/* "a:b" with two unsigned 32-bit numbers; false if malformed. */
+bool parse_u32_pair(const char *text, uint32_t *a, uint32_t *b);
+/* A whole unsigned 32-bit number; false if malformed. */
+bool parse_u32(const char *text, uint32_t *out);
 #endif
