@@ -1,0 +1,129 @@
+/* Shared between the gRPC transport's files; not for users of server.h. */
+#ifndef STRATUS_HOST_GRPC_INTERNAL_H
+#define STRATUS_HOST_GRPC_INTERNAL_H
+
+#include <nghttp2/nghttp2.h>
+#include <openssl/ssl.h>
+
+#include "list.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+
+#define GRPC_TAG "grpc"
+#define grpc_log(level, ...) log_write(level, GRPC_TAG, __VA_ARGS__)
+#define GRPC_PREFIX 5
+#define PEER_LEN 64
+#define WIRE_MESSAGE_MAX 2048 /* grpc-message bytes before encoding */
+
+typedef struct grpc_conn {
+  uv_tcp_t tcp;
+  nghttp2_session *h2;
+  SSL *ssl;              /* NULL for h2c */
+  list_node node;        /* in srv.conns */
+  list_node calls;       /* grpc_call.conn_node, one per open request stream */
+  list_node flush_node;  /* in srv.flushq while a flush is scheduled */
+  uint8_t *out;          /* the write batch being collected */
+  size_t out_len, out_cap;
+  size_t queued;         /* bytes handed to uv_write and not yet written */
+  bool closing, in_recv, reading, linger, draining, final_goaway;
+  bool tls_up, tls_shut;
+  char peer[PEER_LEN];
+} grpc_conn;
+
+typedef struct grpc_header {
+  char *name, *value;
+} grpc_header;
+
+struct grpc_call {
+  grpc_conn *conn;       /* NULL once the stream or the connection is gone */
+  int32_t stream_id;
+  list_node conn_node;
+  list_node deadline_node; /* in srv.deadlines while a deadline is armed */
+  uint64_t deadline_ms;  /* uv_now() scale; 0: none */
+  grpc_header *hdrs;
+  size_t nhdrs, hdrs_cap, hdr_bytes;
+  uint8_t prefix[GRPC_PREFIX];
+  size_t prefix_len;     /* bytes of the current prefix seen */
+  uint8_t *msg;
+  size_t msg_len, msg_have;
+  uint8_t *resp;         /* prefixed reply, read by nghttp2 */
+  size_t resp_len, resp_off;
+  bool too_big;    /* request headers over max_header_list_size */
+  bool req_done;   /* END_STREAM from the client */
+  bool responded;  /* a response is submitted: nothing more may be */
+  bool held;       /* dispatched and not yet finished by the dispatcher */
+  bool cancelled;
+  void *data;
+  char peer[PEER_LEN];
+};
+
+typedef struct grpc_srv {
+  uv_loop_t *loop;
+  grpc_server_config cfg;
+  grpc_dispatch_fn fn;
+  void *ud;
+  SSL_CTX *tls;
+  list_node listeners, conns, flushq, deadlines;
+  uv_timer_t deadline_timer, drain_timer;
+  uv_idle_t flusher;
+  int handles;           /* server-level handles not yet closed */
+  bool running, draining;
+  void (*drain_done)(void *ud);
+  void *drain_ud;
+} grpc_srv;
+
+extern grpc_srv srv;
+extern grpc_server_stats grpc_stats;
+
+/* server.c */
+void srv_check_drained(void);
+
+/* conn.c: one TCP connection and its output */
+void conn_accept(uv_stream_t *listener);
+void conn_close(grpc_conn *c);
+void conn_drain(grpc_conn *c);
+void conn_final_goaway(grpc_conn *c);
+bool conn_is_drain_ping(const uint8_t opaque[8]);
+void conn_flush(grpc_conn *c);
+void conn_schedule_flush(grpc_conn *c);
+void conn_out_append(grpc_conn *c, const void *data, size_t len);
+uint8_t *conn_out_reserve(grpc_conn *c, size_t n);
+int conn_h2_recv(grpc_conn *c, const uint8_t *data, size_t len);
+
+/* h2.c: the nghttp2 server session */
+nghttp2_session *h2_session_new(grpc_conn *c);
+
+/* call.c: one request stream */
+grpc_call *call_new(grpc_conn *c, int32_t stream_id);
+void call_add_header(grpc_call *call, const uint8_t *name, size_t nlen,
+                     const uint8_t *value, size_t vlen);
+void call_headers_done(grpc_call *call);
+void call_data(grpc_call *call, const uint8_t *data, size_t len);
+void call_end_stream(grpc_call *call);
+void call_end_sent(grpc_call *call);
+void call_detach(grpc_call *call);
+void call_deadlines_fire(uv_timer_t *t);
+
+/* respond.c: responses on the wire */
+void respond_reply(grpc_call *call, const uint8_t *msg, size_t len);
+void respond_status(grpc_call *call, int status, const char *message,
+                    bool accept_encoding);
+void respond_http(grpc_call *call, int http_status);
+
+/* wire.c: pure helpers (unit tested) */
+int64_t wire_parse_timeout_ms(const char *s);
+char *wire_percent_encode(const char *s);
+bool wire_content_type_ok(const char *ct);
+void wire_put_prefix(uint8_t out[GRPC_PREFIX], uint32_t len);
+uint32_t wire_prefix_len(const uint8_t prefix[GRPC_PREFIX]);
+
+/* tls.c: OpenSSL over memory BIOs */
+SSL_CTX *tls_ctx_new(const grpc_server_config *cfg, char *err, size_t errlen);
+int tls_conn_init(grpc_conn *c);
+int tls_recv(grpc_conn *c, const uint8_t *data, size_t len);
+int tls_send(grpc_conn *c, const uint8_t *data, size_t len);
+void tls_pump_out(grpc_conn *c);
+void tls_shutdown(grpc_conn *c);
+
+#endif
