@@ -11,6 +11,7 @@
 #include "config.h"
 #include "ctl_http.h"
 #include "host_config.h"
+#include "migrate.h"
 
 #ifndef STRATUS_DEFAULT_CONFIG
 #define STRATUS_DEFAULT_CONFIG "/etc/stratus/stratus.ini"
@@ -23,6 +24,7 @@ typedef struct options {
   const char *config;
   const char *socket;
   bool json;
+  migrate_opts migrate;
 } options;
 
 static void usage(FILE *out) {
@@ -32,6 +34,8 @@ static void usage(FILE *out) {
           "  status             version, uptime, config generation, plugins\n"
           "  reload             reload the configuration now and show the outcome\n"
           "  check-config [FILE]  validate a configuration offline\n"
+          "  migrate [--db NAME] [--dry-run] [--sql-dir DIR]\n"
+          "                     apply pending sql/<kind>/NNNN_*.sql migrations\n"
           "options:\n"
           "  -c, --config FILE  configuration (default %s)\n"
           "  -s, --socket PATH  admin socket (default: [http] admin_socket)\n"
@@ -156,6 +160,9 @@ int main(int argc, char **argv) {
       {"config", required_argument, NULL, 'c'},
       {"socket", required_argument, NULL, 's'},
       {"json", no_argument, NULL, 'j'},
+      {"db", required_argument, NULL, 'D'},
+      {"dry-run", no_argument, NULL, 'n'},
+      {"sql-dir", required_argument, NULL, 'S'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   options o = {.config = STRATUS_DEFAULT_CONFIG};
@@ -165,6 +172,9 @@ int main(int argc, char **argv) {
     case 'c': o.config = optarg; break;
     case 's': o.socket = optarg; break;
     case 'j': o.json = true; break;
+    case 'D': o.migrate.db = optarg; break;
+    case 'n': o.migrate.dry_run = true; break;
+    case 'S': o.migrate.sql_dir = optarg; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -176,6 +186,10 @@ int main(int argc, char **argv) {
   const char *cmd = argv[optind++];
   if (strcmp(cmd, "status") == 0 && optind == argc) return cmd_status(&o);
   if (strcmp(cmd, "reload") == 0 && optind == argc) return cmd_reload(&o);
+  if (strcmp(cmd, "migrate") == 0 && optind == argc) {
+    o.migrate.config = o.config;
+    return cmd_migrate(&o.migrate);
+  }
   if (strcmp(cmd, "check-config") == 0 && optind + 1 >= argc)
     return cmd_check(optind < argc ? argv[optind] : o.config);
   usage(stderr);
