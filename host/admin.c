@@ -60,7 +60,7 @@ static json_t *instance_json(stratus_ctx *ctx) {
                         "description",
                         ctx->desc->description ? ctx->desc->description : "",
                         "generation", (json_int_t)ctx->generation, "state",
-                        inst_state_name(ctx->state), "path", ctx->mod->path,
+                        inst_state_name(ctx->state), "path", ctx->mod ? ctx->mod->path : "builtin",
                         "inflight", (json_int_t)ctx->inflight);
   if (ctx->state == INST_ACTIVE)
     json_object_set_new(o, "active_seconds",

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_db.h"
+#include "bus/eventbus.h"
 #include "instance.h"
 #include "log.h"
 #include "metrics.h"
@@ -84,4 +86,6 @@ void api_build(stratus_host_api *api, const char *host_version) {
   api->metric_add = metrics_add;
   api->metric_set = metrics_set;
   api->metric_observe = metrics_observe;
+  api_db_install(api);
+  api_bus_install(api);
 }

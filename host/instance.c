@@ -33,6 +33,22 @@ stratus_ctx *inst_create(module *m, void *config, int log_level,
   return ctx;
 }
 
+stratus_ctx *inst_create_host(const char *name) {
+  static const stratus_plugin host_desc = {
+      .hdr = STRATUS_PLUGIN_HDR, .name = "stratusd", .version = "builtin",
+      .description = "part of the host"};
+  stratus_ctx *ctx = xcalloc(1, sizeof(*ctx));
+  ctx->desc = &host_desc;
+  ctx->name = xstrdup(name);
+  ctx->generation = 1;
+  snprintf(ctx->tag, sizeof(ctx->tag), "%s", name);
+  ctx->log_level = -1;
+  ctx->state = INST_INIT;
+  list_init(&ctx->regs);
+  list_push_back(&inst_all, &ctx->node);
+  return ctx;
+}
+
 void inst_reg_add(stratus_ctx *ctx, inst_reg *r, const inst_reg_ops *ops) {
   r->ops = ops;
   r->ctx = ctx;
@@ -60,11 +76,18 @@ static void drop_all_regs(stratus_ctx *ctx) {
   list_each(it, &ctx->regs) inst_reg_drop(list_entry(it, inst_reg, node));
 }
 
+/* Registrations stop taking effect at stop but are freed only at destroy: a
+ * completion that arrives while the instance drains may still touch its
+ * metrics or stop its timers. */
+static void deactivate_all_regs(stratus_ctx *ctx) {
+  list_each(it, &ctx->regs) reg_deactivate(list_entry(it, inst_reg, node));
+}
+
 static void inst_free(stratus_ctx *ctx) {
   drop_all_regs(ctx);
-  schema_free(&ctx->mod->schema, ctx->config);
+  if (ctx->mod) schema_free(&ctx->mod->schema, ctx->config);
   list_remove(&ctx->node);
-  module_unref(ctx->mod);
+  if (ctx->mod) module_unref(ctx->mod);
   free(ctx->name);
   free(ctx);
 }
@@ -154,10 +177,8 @@ void inst_begin_stop(stratus_ctx *ctx) {
   bool was_started = ctx->state == INST_ACTIVE || ctx->state == INST_READY;
   ctx->state = INST_STOPPING;
   ctx->stopping_ms = stratusd.loop ? uv_now(stratusd.loop) : 0;
-  drop_all_regs(ctx);
+  deactivate_all_regs(ctx);
   if (was_started && ctx->desc->stop) ctx->desc->stop(ctx, ctx->state_ptr);
-  /* stop may have registered nothing new that matters; drop again */
-  drop_all_regs(ctx);
   if (ctx->inflight == 0) schedule_reap();
 }
 

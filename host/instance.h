@@ -62,6 +62,10 @@ struct stratus_ctx {
 
 stratus_ctx *inst_create(module *m, void *config, int log_level,
                          uint64_t generation);
+/* An instance for the host's own registrations (the servers registry): no
+ * module, no config, no lifecycle callbacks. */
+stratus_ctx *inst_create_host(const char *name);
+
 /* Runs init; on failure every registration is dropped and the instance is
  * freed without further callbacks. */
 int inst_init(stratus_ctx *ctx, char *err, size_t errlen);
@@ -69,7 +73,8 @@ int inst_init(stratus_ctx *ctx, char *err, size_t errlen);
 int inst_handover(stratus_ctx *from, stratus_ctx *to, char *err, size_t errlen);
 int inst_start(stratus_ctx *ctx, char *err, size_t errlen);
 void inst_activate(stratus_ctx *ctx);
-/* Stop taking work, call stop, destroy once drained. */
+/* Stop taking work (registrations stop taking effect), call stop, destroy
+ * once drained (registrations are freed then). */
 void inst_begin_stop(stratus_ctx *ctx);
 /* Destroy an instance that never went active (failed start/hand-over). */
 void inst_discard(stratus_ctx *ctx);

@@ -9,6 +9,8 @@
 
 #include "admin.h"
 #include "api.h"
+#include "api_db.h"
+#include "bus/eventbus.h"
 #include "daemon.h"
 #include "http.h"
 #include "instance.h"
@@ -54,9 +56,11 @@ static void finish_shutdown(void) {
   close_handle((uv_handle_t *)&stratusd.housekeeping);
   reload_loop_close();
   inst_loop_close();
+  db_pools_close_all(NULL, NULL);
 }
 
 static void force_destroy(void) {
+  api_db_forget_all();
   list_each(it, &inst_all) {
     stratus_ctx *ctx = list_entry(it, stratus_ctx, node);
     log_warn("plugin '%s' generation %llu still has %ld call(s) in flight; "
@@ -67,12 +71,17 @@ static void force_destroy(void) {
   inst_reap();
 }
 
+static void bus_stopped(void *ud) {
+  (void)ud;
+  finish_shutdown();
+}
+
 /* Polls until every instance drained, or the shutdown timeout passed. */
 static void check_drained(uv_timer_t *t) {
   if (!list_empty(&inst_all) && uv_now(stratusd.loop) >= shutdown_deadline)
     force_destroy();
   if (list_empty(&inst_all))
-    finish_shutdown();
+    bus_stop(bus_stopped, NULL); /* the bus goes after the plugins */
   else
     uv_timer_start(t, check_drained, 20, 0);
 }
@@ -184,6 +193,7 @@ static int run(void) {
   plugins_shutdown();
   loader_shutdown();
   host_config_free(stratusd.config);
+  bus_shutdown();
   metrics_shutdown();
   return rc == 0 ? 0 : 1;
 }

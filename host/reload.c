@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_db.h"
+#include "bus/eventbus.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -93,6 +95,34 @@ static void apply_host(candidate *c, apply_report *rep) {
   c->hc = NULL;
 }
 
+/* Database pools follow the [db.*] sections now in force. */
+static void apply_db(apply_report *rep) {
+  char err[2048];
+  int n = db_pools_apply(stratusd.loop, stratusd.config, err, sizeof(err));
+  if (n < 0) {
+    cfg_error(&rep->failures, NULL, 0, "%s", err);
+  } else if (n > 0) {
+    rep->changes += n;
+    sb_printf(&rep->summary, "%s%d db pool(s) changed", rep->summary.len ? ", " : "", n);
+  }
+}
+
+/* The event bus follows [bus]: up before the first plugin starts, switched
+ * to new settings on reload. */
+static void apply_bus(reload_mode mode, apply_report *rep) {
+  char err[1024];
+  const bus_section *b = stratusd.config->bus;
+  int n = mode == RELOAD_STARTUP ? bus_start(stratusd.loop, b, err, sizeof(err))
+                                 : bus_apply(b, err, sizeof(err));
+  if (n < 0) {
+    log_error("%s", err);
+    cfg_error(&rep->failures, NULL, 0, "%s", err);
+  } else if (n > 0) {
+    rep->changes++;
+    sb_printf(&rep->summary, "%sbus changed", rep->summary.len ? ", " : "");
+  }
+}
+
 static int finish(reload_mode mode, apply_report *rep) {
   const char *outcome = rep->failures.n ? "partial"
                         : rep->changes  ? "ok"
@@ -121,6 +151,8 @@ int reload_run(reload_mode mode) {
     apply_report rep;
     apply_report_init(&rep);
     apply_host(&c, &rep);
+    apply_db(&rep);
+    apply_bus(mode, &rep);
     plugins_apply(&c.plan, mode == RELOAD_STARTUP, &rep);
     if (mode == RELOAD_STARTUP && rep.failures.n) {
       set_outcome("failed", xstrdup(rep.failures.msgs[0]), &rep.failures);

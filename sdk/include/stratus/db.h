@@ -26,9 +26,10 @@ typedef struct stratus_db stratus_db;     /* a lent connection */
 typedef struct stratus_rows stratus_rows; /* the result of one statement */
 
 typedef int (*stratus_db_work)(stratus_db *db, void *job);
-/* result: what work returned, or STRATUS_EUNAVAILABLE (server unreachable),
- * STRATUS_ETIMEDOUT (the job's timeout passed before it ran to the end),
- * STRATUS_ECANCELED (the pool or the instance shut down first). `error` is a
+/* result: what work returned, or STRATUS_EUNAVAILABLE (server unreachable
+ * or the connection was lost), STRATUS_ETIMEDOUT (the job had not started
+ * when its timeout passed: it never ran), STRATUS_ECANCELED (the pool shut
+ * down before the job started: it never ran). `error` is a
  * host-owned message valid during the callback, "" when result is 0. */
 typedef void (*stratus_db_done)(stratus_ctx *ctx, void *job, int result,
                                 const char *error);
@@ -68,6 +69,9 @@ typedef struct stratus_sql_value {
 #define STRATUS_SQL_BLOB_V(ptr, n) \
   ((stratus_sql_value){.type = STRATUS_SQL_BLOB, .len = (uint32_t)(n), .v.p = (ptr)})
 #define STRATUS_SQL_NULL_V ((stratus_sql_value){.type = STRATUS_SQL_NULL})
+/* Text of n bytes that need not be NUL-terminated. */
+#define STRATUS_SQL_TEXT_N(ptr, n) \
+  ((stratus_sql_value){.type = STRATUS_SQL_TEXT, .len = (uint32_t)(n), .v.p = (ptr)})
 
 /* A NUL-terminated string; NULL becomes SQL NULL. */
 static inline stratus_sql_value stratus_sql_text(const char *s) {

@@ -134,7 +134,8 @@ struct stratus_host_api {
   int64_t (*rows_int)(stratus_rows *rows, unsigned col);
   uint64_t (*rows_uint)(stratus_rows *rows, unsigned col);
   double (*rows_double)(stratus_rows *rows, unsigned col);
-  /* Text or blob bytes, NUL-terminated, valid until rows_next/rows_free. */
+  /* Text or blob bytes, NUL-terminated, valid until rows_next/rows_free;
+   * NULL (and *len 0) for SQL NULL. */
   const char *(*rows_text)(stratus_rows *rows, unsigned col, size_t *len);
   uint64_t (*rows_affected)(stratus_rows *rows);
   uint64_t (*rows_insert_id)(stratus_rows *rows);
@@ -150,8 +151,9 @@ struct stratus_host_api {
   unsigned (*db_errno)(stratus_db *db);
 
   /* ---- event bus ----------------------------------------------------------
-   * Publish {"v":STRATUS_CONTRACT_VERSION,"t":type,"p":payload} on subject.
-   * payload_json must be a JSON object text. */
+   * Publish {"v":"0.0.1","t":type,"p":payload} on subject (ToCloud9's
+   * envelope; "v" is the version its consumers expect). payload_json must be
+   * a JSON object text. */
   int (*event_publish)(stratus_ctx *ctx, const char *subject, int64_t type,
                        const char *payload_json);
   /* Publish bytes as they are (subjects that carry no envelope). */
