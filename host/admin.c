@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "plugins.h"
 #include "reload.h"
+#include "rpc.h"
 #include "stratusd.h"
 
 static stratus_metric *plugin_generation, *plugin_instances, *config_generation,
@@ -28,6 +29,7 @@ void admin_metrics_init(void) {
 
 static void refresh_gauges(void) {
   static const char *const states[] = {"init", "ready", "active", "stopping"};
+  rpc_refresh_metrics();
   metrics_set(config_generation, NULL, (double)stratusd.config_generation);
   metrics_set(uptime, NULL, (double)(uv_now(stratusd.loop) - stratusd.started_ms) / 1000.0);
   /* Zero every known series first so that gone instances read 0. */

@@ -9,6 +9,8 @@
 #include "instance.h"
 #include "log.h"
 #include "metrics.h"
+#include "registry/registry.h"
+#include "rpc.h"
 #include "stratusd.h"
 #include "util.h"
 
@@ -86,6 +88,15 @@ void api_build(stratus_host_api *api, const char *host_version) {
   api->metric_add = metrics_add;
   api->metric_set = metrics_set;
   api->metric_observe = metrics_observe;
+  api->rpc_register = api_rpc_register;
+  api->call_reply = api_call_reply;
+  api->call_fail = api_call_fail;
+  api->call_remaining_ms = api_call_remaining_ms;
+  api->call_cancelled = api_call_cancelled;
+  api->call_peer = api_call_peer;
+  api->call_metadata = api_call_metadata;
+  api->rpc_call = api_rpc_call;
   api_db_install(api);
+  api_discovery_install(api);
   api_bus_install(api);
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,4 +46,41 @@ void pidfile_remove(void) {
   unlink(pid_path);
   free(pid_path);
   pid_path = NULL;
+}
+
+static uv_signal_t sig_hup, sig_term, sig_int;
+static void (*hup_cb)(void);
+static void (*stop_cb)(const char *why);
+
+static void on_signal(uv_signal_t *s, int signum) {
+  (void)s;
+  if (signum == SIGHUP)
+    hup_cb();
+  else
+    stop_cb(signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+void daemon_signals_init(uv_loop_t *loop) {
+  signal(SIGPIPE, SIG_IGN);
+  uv_signal_init(loop, &sig_hup);
+  uv_signal_init(loop, &sig_term);
+  uv_signal_init(loop, &sig_int);
+}
+
+void daemon_signals_start(void (*on_hup)(void), void (*on_stop)(const char *why)) {
+  hup_cb = on_hup;
+  stop_cb = on_stop;
+  uv_signal_start(&sig_hup, on_signal, SIGHUP);
+  uv_signal_start(&sig_term, on_signal, SIGTERM);
+  uv_signal_start(&sig_int, on_signal, SIGINT);
+}
+
+static void close_if_open(uv_signal_t *s) {
+  if (!uv_is_closing((uv_handle_t *)s)) uv_close((uv_handle_t *)s, NULL);
+}
+
+void daemon_signals_close(void) {
+  close_if_open(&sig_hup);
+  close_if_open(&sig_term);
+  close_if_open(&sig_int);
 }

@@ -54,7 +54,7 @@ void inst_reg_add(stratus_ctx *ctx, inst_reg *r, const inst_reg_ops *ops) {
   r->ctx = ctx;
   r->active = false;
   list_push_back(&ctx->regs, &r->node);
-  if (ctx->state == INST_ACTIVE) {
+  if (ctx->state == INST_ACTIVE || (ctx->state == INST_STOPPING && r->outlives_stop)) {
     r->active = true;
     if (ops->activate) ops->activate(r);
   }
@@ -80,7 +80,10 @@ static void drop_all_regs(stratus_ctx *ctx) {
  * completion that arrives while the instance drains may still touch its
  * metrics or stop its timers. */
 static void deactivate_all_regs(stratus_ctx *ctx) {
-  list_each(it, &ctx->regs) reg_deactivate(list_entry(it, inst_reg, node));
+  list_each(it, &ctx->regs) {
+    inst_reg *r = list_entry(it, inst_reg, node);
+    if (!r->outlives_stop) reg_deactivate(r);
+  }
 }
 
 static void inst_free(stratus_ctx *ctx) {

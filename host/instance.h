@@ -40,6 +40,7 @@ typedef struct inst_reg {
   stratus_ctx *ctx;
   list_node node;
   bool active;
+  bool outlives_stop; /* keeps working while the instance drains */
 } inst_reg;
 
 struct stratus_ctx {

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "plugins.h"
+#include "registry/registry.h"
 #include "stratusd.h"
 #include "util.h"
 
@@ -123,6 +124,18 @@ static void apply_bus(reload_mode mode, apply_report *rep) {
   }
 }
 
+/* The servers registry follows [discovery] and [health]; at start it comes
+ * up before the plugins so that they can query it from init. */
+static void apply_registry(reload_mode mode, apply_report *rep) {
+  char err[512];
+  if (mode == RELOAD_RUNTIME) {
+    registry_apply(stratusd.config);
+  } else if (registry_start(stratusd.config, err, sizeof(err)) != 0) {
+    log_error("%s", err);
+    cfg_error(&rep->failures, NULL, 0, "%s", err);
+  }
+}
+
 static int finish(reload_mode mode, apply_report *rep) {
   const char *outcome = rep->failures.n ? "partial"
                         : rep->changes  ? "ok"
@@ -153,7 +166,9 @@ int reload_run(reload_mode mode) {
     apply_host(&c, &rep);
     apply_db(&rep);
     apply_bus(mode, &rep);
-    plugins_apply(&c.plan, mode == RELOAD_STARTUP, &rep);
+    apply_registry(mode, &rep);
+    if (mode == RELOAD_RUNTIME || rep.failures.n == 0)
+      plugins_apply(&c.plan, mode == RELOAD_STARTUP, &rep);
     if (mode == RELOAD_STARTUP && rep.failures.n) {
       set_outcome("failed", xstrdup(rep.failures.msgs[0]), &rep.failures);
     } else {

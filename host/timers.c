@@ -1,6 +1,7 @@
 /* Plugin timers: libuv timers owned by an instance. A one-shot timer frees
- * itself after its callback; a repeating one lives until timer_stop or until
- * the instance stops. */
+ * itself after its callback and keeps working while the instance drains
+ * (it may carry an in-flight call); a repeating one runs until timer_stop or
+ * until the instance stops. */
 #include <stdlib.h>
 
 #include <uv.h>
@@ -52,8 +53,8 @@ static const inst_reg_ops timer_ops = {"timer", timer_activate,
 stratus_timer *api_timer_start(stratus_ctx *ctx, uint64_t timeout_ms,
                                uint64_t repeat_ms, stratus_timer_cb cb,
                                void *ud) {
-  if (!ctx || !cb || ctx->state == INST_STOPPING || ctx->state == INST_DEAD)
-    return NULL;
+  if (!ctx || !cb || ctx->state == INST_DEAD) return NULL;
+  if (ctx->state == INST_STOPPING && repeat_ms != 0) return NULL;
   stratus_timer *t = xcalloc(1, sizeof(*t));
   uv_timer_init(stratusd.loop, &t->handle);
   t->handle.data = t;
@@ -61,6 +62,7 @@ stratus_timer *api_timer_start(stratus_ctx *ctx, uint64_t timeout_ms,
   t->repeat_ms = repeat_ms;
   t->cb = cb;
   t->ud = ud;
+  t->reg.outlives_stop = repeat_ms == 0;
   inst_reg_add(ctx, &t->reg, &timer_ops);
   return t;
 }

@@ -117,6 +117,11 @@ char *wire_percent_encode(const char *s);
 bool wire_content_type_ok(const char *ct);
 void wire_put_prefix(uint8_t out[GRPC_PREFIX], uint32_t len);
 uint32_t wire_prefix_len(const uint8_t prefix[GRPC_PREFIX]);
+#define WIRE_TIMEOUT_LEN 16
+void wire_format_timeout(int64_t ms, char out[WIRE_TIMEOUT_LEN]);
+char *wire_percent_decode(const char *s);
+int wire_grpc_from_http(int http_status);
+int wire_grpc_from_h2_error(uint32_t code);
 
 /* tls.c: OpenSSL over memory BIOs */
 SSL_CTX *tls_ctx_new(const grpc_server_config *cfg, char *err, size_t errlen);

@@ -1,5 +1,7 @@
 /* Pure pieces of the gRPC wire format: timeouts, grpc-message escaping,
- * content types and the 5-byte message prefix. */
+ * content types, the 5-byte message prefix and the status mappings of a
+ * client. */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -69,4 +71,70 @@ void wire_put_prefix(uint8_t out[GRPC_PREFIX], uint32_t len) {
 uint32_t wire_prefix_len(const uint8_t prefix[GRPC_PREFIX]) {
   return (uint32_t)prefix[1] << 24 | (uint32_t)prefix[2] << 16 |
          (uint32_t)prefix[3] << 8 | prefix[4];
+}
+
+/* grpc-timeout for a client: at most 8 digits, in the finest unit that fits
+ * (coarser units round up: a deadline is never shortened). */
+void wire_format_timeout(int64_t ms, char out[WIRE_TIMEOUT_LEN]) {
+  static const struct { char unit; int64_t ms; } units[] = {
+      {'m', 1}, {'S', 1000}, {'M', 60000}, {'H', 3600000}};
+  if (ms < 0) ms = 0;
+  for (size_t i = 0; i < ARRAY_LEN(units); i++) {
+    int64_t v = (ms + units[i].ms - 1) / units[i].ms;
+    if (v <= 99999999) {
+      snprintf(out, WIRE_TIMEOUT_LEN, "%d%c", (int)v, units[i].unit);
+      return;
+    }
+  }
+  snprintf(out, WIRE_TIMEOUT_LEN, "99999999H");
+}
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* grpc-message: %XX becomes the byte; a malformed escape is kept as it is,
+ * since the spec asks decoders never to fail on one. */
+char *wire_percent_decode(const char *s) {
+  char *out = xmalloc(strlen(s) + 1), *p = out;
+  while (*s) {
+    int hi = s[0] == '%' ? hex_digit(s[1]) : -1;
+    int lo = hi >= 0 ? hex_digit(s[2]) : -1;
+    if (lo >= 0) {
+      *p++ = (char)(hi << 4 | lo);
+      s += 3;
+    } else {
+      *p++ = *s++;
+    }
+  }
+  *p = '\0';
+  return out;
+}
+
+/* A response without a usable grpc-status, by HTTP status (gRPC's
+ * "HTTP to gRPC Status Code Mapping"). */
+int wire_grpc_from_http(int http_status) {
+  switch (http_status) {
+  case 400: return GRPC_INTERNAL;
+  case 401: return GRPC_UNAUTHENTICATED;
+  case 403: return GRPC_PERMISSION_DENIED;
+  case 404: return GRPC_UNIMPLEMENTED;
+  case 429: case 502: case 503: case 504: return GRPC_UNAVAILABLE;
+  default: return GRPC_UNKNOWN;
+  }
+}
+
+/* A stream reset before its response was complete, by HTTP/2 error code
+ * (gRPC's PROTOCOL-HTTP2 "Errors"). */
+int wire_grpc_from_h2_error(uint32_t code) {
+  switch (code) {
+  case NGHTTP2_REFUSED_STREAM: return GRPC_UNAVAILABLE;
+  case NGHTTP2_CANCEL: return GRPC_CANCELLED;
+  case NGHTTP2_ENHANCE_YOUR_CALM: return GRPC_RESOURCE_EXHAUSTED;
+  case NGHTTP2_INADEQUATE_SECURITY: return GRPC_PERMISSION_DENIED;
+  default: return GRPC_INTERNAL;
+  }
 }

@@ -1,7 +1,7 @@
 /* Default map weights for assigning maps to "all maps" game servers: the four
- * continents carry most players; every dungeon, raid, battleground and arena
- * map of 3.3.5a is light. Operators override or extend this with
- * [discovery] map_weights. */
+ * continents carry most players; the Deeprun Tram and every dungeon, raid,
+ * battleground and arena map of 3.3.5a are light. Operators override or
+ * extend this with [discovery] map_weights. */
 #include "mapassign.h"
 
 #define W(map, weight) {map, weight}
@@ -9,6 +9,8 @@
 const map_weight default_map_weights[] = {
     /* continents */
     W(0, 100), W(1, 100), W(530, 50), W(571, 120),
+    /* the Deeprun Tram (its own map between Stormwind and Ironforge) */
+    W(369, 1),
     /* heavier instances: Ulduar, the Ebon Hold */
     W(603, 2), W(609, 2),
     /* classic dungeons and raids */

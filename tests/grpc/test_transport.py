@@ -13,12 +13,16 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import unittest
 
 import grpc
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from pki import make_pki, read  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("STRATUS_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
@@ -766,36 +770,6 @@ class ShutdownTest(unittest.TestCase):
 
 
 # ---------------------------------------------------------------------------
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def make_pki(d):
-    """A CA, a server cert for 127.0.0.1/localhost, a client cert, and a
-    client cert from another CA."""
-    for ca in ("ca", "other-ca"):
-        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                "-nodes", "-keyout", f"{ca}.key", "-out", f"{ca}.pem", "-days", "2",
-                "-subj", f"/CN=Stratus test {ca}", cwd=d)
-
-    def leaf(name, ca, ext):
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}", cwd=d)
-        with open(os.path.join(d, f"{name}.ext"), "w") as f:
-            f.write(ext)
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey",
-                f"{ca}.key", "-CAcreateserial", "-out", f"{name}.pem", "-days", "2",
-                "-extfile", f"{name}.ext", cwd=d)
-
-    leaf("server", "ca", "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                         "extendedKeyUsage=serverAuth\n")
-    leaf("client", "ca", "extendedKeyUsage=clientAuth\n")
-    leaf("stranger", "other-ca", "extendedKeyUsage=clientAuth\n")
-
-
-def read(d, name):
-    with open(os.path.join(d, name), "rb") as f:
-        return f.read()
 
 
 class TlsTest(unittest.TestCase):

@@ -44,6 +44,9 @@ class Stratusd:
         self.admin_socket = os.path.join(self.dir, "admin.sock")
         self.log_path = os.path.join(self.dir, "stratusd.log")
         self.http_port = ports.free_port()
+        self.grpc_port = ports.free_port()
+        self.grpc_extra = ""
+        self.sections_extra = ""
         self.plugin_dir = plugin_dir or build_path("plugins")
         self.log_level = log_level
         self.host_extra = host_extra
@@ -58,7 +61,9 @@ class Stratusd:
                 f"{self.host_extra}\n"
                 f"[log]\nlevel = {self.log_level}\n\n"
                 f"[http]\nlisten = 127.0.0.1:{self.http_port}\n"
-                f"admin_socket = {self.admin_socket}\n\n{sections}\n")
+                f"admin_socket = {self.admin_socket}\n\n"
+                f"[grpc]\nlisten = 127.0.0.1:{self.grpc_port}\n{self.grpc_extra}\n"
+                f"{self.sections_extra}\n{sections}\n")
 
     def write_config(self, sections="", raw=None):
         """Replace the config file atomically (a reload never sees half a file)."""
@@ -209,6 +214,10 @@ class Stratusd:
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"timed out waiting for {what}\n{_proc.tail(self.log_path, 30)}")
             time.sleep(interval)
+
+    @property
+    def grpc_target(self):
+        return f"127.0.0.1:{self.grpc_port}"
 
     def wait_reload(self, previous_seq, timeout=10):
         """Wait until /status shows a reload after the one numbered `previous_seq`."""

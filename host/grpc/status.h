@@ -1,0 +1,15 @@
+/* gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html),
+ * shared by the server (server.h) and the client (client.h). */
+#ifndef STRATUS_HOST_GRPC_STATUS_H
+#define STRATUS_HOST_GRPC_STATUS_H
+
+enum {
+  GRPC_OK = 0, GRPC_CANCELLED = 1, GRPC_UNKNOWN = 2, GRPC_INVALID_ARGUMENT = 3,
+  GRPC_DEADLINE_EXCEEDED = 4, GRPC_NOT_FOUND = 5, GRPC_ALREADY_EXISTS = 6,
+  GRPC_PERMISSION_DENIED = 7, GRPC_RESOURCE_EXHAUSTED = 8,
+  GRPC_FAILED_PRECONDITION = 9, GRPC_ABORTED = 10, GRPC_OUT_OF_RANGE = 11,
+  GRPC_UNIMPLEMENTED = 12, GRPC_INTERNAL = 13, GRPC_UNAVAILABLE = 14,
+  GRPC_DATA_LOSS = 15, GRPC_UNAUTHENTICATED = 16
+};
+
+#endif

@@ -1,0 +1,286 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hashmap.h"
+#include "log.h"
+#include "metrics.h"
+#include "rpc_internal.h"
+#include "stratusd.h"
+#include "util.h"
+
+static hashmap routes;   /* path -> active route */
+static hashmap interned; /* path -> its one copy */
+static stratus_metric *requests_total, *duration, *inflight_gauge, *conns_open,
+    *conns_total, *rejected_total;
+static long inflight;
+
+static const char *const status_names[] = {
+    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+    "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+
+const char *grpc_status_name(int status) {
+  return status >= 0 && status <= 16 ? status_names[status] : "UNKNOWN";
+}
+
+const char *rpc_intern(const char *path) {
+  char *p = hm_get(&interned, path);
+  if (!p) hm_put(&interned, path, p = xstrdup(path));
+  return p;
+}
+
+void rpc_init(void) {
+  static const char *const method_code[] = {"method", "code", NULL};
+  static const char *const method[] = {"method", NULL};
+  hm_init(&routes);
+  hm_init(&interned);
+  requests_total = metrics_host(STRATUS_METRIC_COUNTER, "stratus_grpc_requests_total",
+                                "gRPC calls finished, by method and status", method_code);
+  duration = metrics_host(STRATUS_METRIC_HISTOGRAM, "stratus_grpc_request_duration_seconds",
+                          "gRPC call latency inside stratusd, by method", method);
+  inflight_gauge = metrics_host(STRATUS_METRIC_GAUGE, "stratus_grpc_inflight",
+                                "gRPC calls being served", NULL);
+  conns_open = metrics_host(STRATUS_METRIC_GAUGE, "stratus_grpc_connections_open",
+                            "Open gRPC (HTTP/2) connections", NULL);
+  conns_total = metrics_host(STRATUS_METRIC_COUNTER, "stratus_grpc_connections_total",
+                             "gRPC connections accepted", NULL);
+  rejected_total = metrics_host(STRATUS_METRIC_COUNTER, "stratus_grpc_transport_rejected_total",
+                                "Requests refused by the transport (framing, size, method)", NULL);
+  rpc_client_init();
+}
+
+void rpc_refresh_metrics(void) {
+  grpc_server_stats st;
+  grpc_server_get_stats(&st);
+  metrics_set(inflight_gauge, NULL, (double)inflight);
+  metrics_set(conns_open, NULL, (double)st.connections_open);
+  metrics_add(conns_total, NULL, (double)st.connections_total - metrics_value(conns_total, NULL));
+  metrics_add(rejected_total, NULL, (double)st.calls_rejected - metrics_value(rejected_total, NULL));
+}
+
+void rpc_shutdown(void) {
+  rpc_client_shutdown();
+  hm_free(&routes);
+  size_t it = 0;
+  void *p;
+  while (hm_next(&interned, &it, NULL, &p)) free(p);
+  hm_free(&interned);
+}
+
+route *rpc_route(const char *path) { return hm_get(&routes, path); }
+
+/* ---- registration ------------------------------------------------------ */
+
+static void route_activate(inst_reg *r) {
+  route *rt = (route *)r;
+  hm_put(&routes, rt->path, rt); /* replaces an older generation's route */
+}
+
+static void route_deactivate(inst_reg *r) {
+  route *rt = (route *)r;
+  if (hm_get(&routes, rt->path) == rt) hm_remove(&routes, rt->path);
+}
+
+static void route_release(inst_reg *r) { free(r); }
+
+static const inst_reg_ops route_ops = {"rpc", route_activate, route_deactivate,
+                                       route_release};
+
+static bool registered_by(stratus_ctx *ctx, const char *path) {
+  list_each(it, &ctx->regs) {
+    inst_reg *r = list_entry(it, inst_reg, node);
+    if (r->ops == &route_ops && strcmp(((route *)r)->path, path) == 0) return true;
+  }
+  return false;
+}
+
+int api_rpc_register(stratus_ctx *ctx, const ProtobufCServiceDescriptor *service,
+                     const char *method, stratus_rpc_handler handler, void *ud) {
+  if (!ctx || !service || !method || !handler) return STRATUS_EINVAL;
+  if (ctx->state != INST_INIT) return STRATUS_EBUSY;
+  const ProtobufCMethodDescriptor *m =
+      protobuf_c_service_descriptor_get_method_by_name(service, method);
+  if (!m) return STRATUS_ENOENT;
+  char *path = xasprintf("/%s/%s", service->name, m->name);
+  const char *interned_path = rpc_intern(path);
+  free(path);
+  route *current = hm_get(&routes, interned_path);
+  if ((current && strcmp(current->reg.ctx->name, ctx->name) != 0) ||
+      registered_by(ctx, interned_path)) {
+    log_write(STRATUS_LOG_ERROR, ctx->tag, "%s is already served by plugin '%s'",
+              interned_path, current ? current->reg.ctx->name : ctx->name);
+    return STRATUS_EEXIST;
+  }
+  route *rt = xcalloc(1, sizeof(*rt));
+  *rt = (route){.path = interned_path, .method = m, .handler = handler, .ud = ud};
+  inst_reg_add(ctx, &rt->reg, &route_ops);
+  return 0;
+}
+
+/* ---- serving ------------------------------------------------------------ */
+
+stratus_call *rpc_call_new(route *r, ProtobufCMessage *request, bool owns) {
+  stratus_call *call = xcalloc(1, sizeof(*call));
+  call->ctx = r->reg.ctx;
+  call->method = r->method;
+  call->path = r->path;
+  call->request = request;
+  call->owns_request = owns;
+  call->start_ns = clock_mono_ns();
+  inst_hold(call->ctx);
+  inflight++;
+  return call;
+}
+
+void rpc_serve(route *r, stratus_call *call) {
+  r->handler(call->ctx, call, call->request, r->ud);
+}
+
+static void finish(stratus_call *call, int status) {
+  const char *labels[] = {call->path, grpc_status_name(status)};
+  metrics_add(requests_total, labels, 1);
+  metrics_observe(duration, labels, (double)(clock_mono_ns() - call->start_ns) / 1e9);
+  if (call->owns_request) protobuf_c_message_free_unpacked(call->request, NULL);
+  inflight--;
+  inst_release(call->ctx);
+  free(call);
+}
+
+static void on_request(grpc_call *gc, const char *path, const uint8_t *msg,
+                       size_t len, void *ud) {
+  UNUSED(ud);
+  route *r = rpc_route(path);
+  if (!r) {
+    char text[300];
+    snprintf(text, sizeof(text), "%s: no enabled plugin serves this method", path);
+    grpc_call_fail(gc, GRPC_UNIMPLEMENTED, text);
+    return;
+  }
+  ProtobufCMessage *req = protobuf_c_message_unpack(r->method->input, NULL, len, msg);
+  if (!req) {
+    char text[300];
+    snprintf(text, sizeof(text), "malformed request: not a valid %s",
+             r->method->input->name);
+    grpc_call_fail(gc, GRPC_INVALID_ARGUMENT, text);
+    return;
+  }
+  stratus_call *call = rpc_call_new(r, req, true);
+  call->remote = gc;
+  rpc_serve(r, call);
+}
+
+const ProtobufCMessage *rpc_with_api(const ProtobufCMessage *m, void **copy) {
+  *copy = NULL;
+  const ProtobufCFieldDescriptor *f =
+      protobuf_c_message_descriptor_get_field(m->descriptor, 1);
+  if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED ||
+      strcmp(f->name, "api") != 0)
+    return m;
+  const char *const *api = (const char *const *)((const char *)m + f->offset);
+  if (*api && **api) return m;
+  char *c = xmalloc(m->descriptor->sizeof_message);
+  memcpy(c, m, m->descriptor->sizeof_message);
+  *(const char **)(c + f->offset) = STRATUS_CONTRACT_VERSION;
+  *copy = c;
+  return (const ProtobufCMessage *)c;
+}
+
+static int send_reply(stratus_call *call, const ProtobufCMessage *response) {
+  void *copy;
+  const ProtobufCMessage *m = rpc_with_api(response, &copy);
+  if (call->local) {
+    local_call_answer(call->local, GRPC_OK, NULL, m);
+  } else {
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = xmalloc(n ? n : 1);
+    protobuf_c_message_pack(m, buf);
+    grpc_call_reply(call->remote, buf, n);
+    free(buf);
+  }
+  free(copy);
+  return 0;
+}
+
+static void send_failure(stratus_call *call, int status, const char *message) {
+  if (call->local)
+    local_call_answer(call->local, status, message, NULL);
+  else
+    grpc_call_fail(call->remote, status, message);
+}
+
+int api_call_reply(stratus_call *call, const ProtobufCMessage *response) {
+  if (!call) return STRATUS_EINVAL;
+  if (!response || response->descriptor != call->method->output) {
+    log_write(STRATUS_LOG_ERROR, call->ctx->tag, "%s: reply is not a %s", call->path,
+              call->method->output->name);
+    send_failure(call, GRPC_INTERNAL, "the plugin replied with the wrong message type");
+    finish(call, GRPC_INTERNAL);
+    return STRATUS_EINVAL;
+  }
+  send_reply(call, response);
+  finish(call, GRPC_OK);
+  return 0;
+}
+
+int api_call_fail(stratus_call *call, int status, const char *fmt, ...) {
+  if (!call) return STRATUS_EINVAL;
+  if (status <= GRPC_OK || status > GRPC_UNAUTHENTICATED) status = GRPC_UNKNOWN;
+  char *message = NULL;
+  if (fmt) {
+    va_list ap;
+    strbuf sb;
+    sb_init(&sb);
+    va_start(ap, fmt);
+    sb_vprintf(&sb, fmt, ap);
+    va_end(ap);
+    message = sb_steal(&sb);
+  }
+  send_failure(call, status, message);
+  free(message);
+  finish(call, status);
+  return 0;
+}
+
+int64_t api_call_remaining_ms(stratus_call *call) {
+  if (call->local) return local_call_remaining_ms(call->local);
+  return grpc_call_remaining_ms(call->remote);
+}
+
+bool api_call_cancelled(stratus_call *call) {
+  if (call->local) return local_call_expired(call->local);
+  return grpc_call_cancelled(call->remote);
+}
+
+const char *api_call_peer(stratus_call *call) {
+  return call->local ? "local" : grpc_call_peer(call->remote);
+}
+
+const char *api_call_metadata(stratus_call *call, const char *key) {
+  if (call->local || !key) return NULL;
+  return grpc_call_header(call->remote, key);
+}
+
+/* ---- the transport ------------------------------------------------------ */
+
+int rpc_server_start(const host_config *hc, char *err, size_t errlen) {
+  const grpc_section *g = hc->grpc;
+  const tls_section *t = hc->tls;
+  grpc_server_config cfg = {
+      .listen = g->listen,
+      .max_message_size = (size_t)g->max_message_size,
+      .max_concurrent_streams = (uint32_t)g->max_concurrent_streams,
+      .tls = g->tls,
+      .tls_cert = t->cert,
+      .tls_key = t->key,
+      .tls_client_ca = *t->client_ca ? t->client_ca : NULL,
+      .tls_verify_client = t->verify_client,
+  };
+  return grpc_server_start(stratusd.loop, &cfg, on_request, NULL, err, errlen);
+}
+
+void rpc_server_drain(void (*done)(void *ud), void *ud) { grpc_server_drain(done, ud); }
+void rpc_server_close(void) { grpc_server_close(); }
+const char *rpc_server_address(size_t i) { return grpc_server_address(i); }
