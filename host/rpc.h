@@ -12,6 +12,8 @@
 #include "host_config.h"
 
 void rpc_init(void);
+/* Close the loop handles (before the loop stops), then free the tables. */
+void rpc_close(void);
 void rpc_shutdown(void);
 
 /* Start serving gRPC on [grpc] listen. 0 or <0 with a message. */

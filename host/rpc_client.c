@@ -110,7 +110,7 @@ void rpc_client_init(void) {
   ready = true;
 }
 
-void rpc_client_shutdown(void) {
+void rpc_client_close(void) {
   if (!ready) return;
   ready = false;
   uv_close((uv_handle_t *)&dispatcher, NULL);

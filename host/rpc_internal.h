@@ -46,13 +46,14 @@ void local_call_answer(local_call *lc, int status, const char *message,
 bool local_call_expired(const local_call *lc);
 int64_t local_call_remaining_ms(const local_call *lc);
 void rpc_client_init(void);
+void rpc_client_close(void);
 /* rpc_remote.c: a call over gRPC to `target` ("host:port"; NULL: none
  * configured, answered UNIMPLEMENTED). */
 int rpc_call_remote(stratus_ctx *ctx, const ProtobufCServiceDescriptor *service,
                     const char *path, const ProtobufCMethodDescriptor *method,
                     const ProtobufCMessage *request, const char *target,
                     int64_t timeout_ms, stratus_rpc_done done, void *ud);
-void rpc_client_shutdown(void);
+
 
 /* A shallow copy of m with its empty `api` string set, or m itself. */
 const ProtobufCMessage *rpc_with_api(const ProtobufCMessage *m, void **copy);

@@ -6,6 +6,7 @@
 #include "hashmap.h"
 #include "log.h"
 #include "metrics.h"
+#include "grpc/client.h"
 #include "rpc_internal.h"
 #include "stratusd.h"
 #include "util.h"
@@ -61,8 +62,12 @@ void rpc_refresh_metrics(void) {
   metrics_add(rejected_total, NULL, (double)st.calls_rejected - metrics_value(rejected_total, NULL));
 }
 
+void rpc_close(void) {
+  rpc_client_close();
+  grpc_client_shutdown();
+}
+
 void rpc_shutdown(void) {
-  rpc_client_shutdown();
   hm_free(&routes);
   size_t it = 0;
   void *p;

@@ -14,7 +14,6 @@
 #include "api_db.h"
 #include "bus/eventbus.h"
 #include "daemon.h"
-#include "grpc/client.h"
 #include "http.h"
 #include "instance.h"
 #include "log.h"
@@ -39,7 +38,7 @@ static void close_handle(uv_handle_t *h) {
 static void finish(void) {
   close_handle((uv_handle_t *)&timer);
   close_handle((uv_handle_t *)&stratusd.housekeeping);
-  grpc_client_shutdown();
+  rpc_close();
   db_pools_close_all(NULL, NULL);
   http_stop();
   reload_loop_close();

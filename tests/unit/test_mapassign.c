@@ -19,7 +19,7 @@ static const map_weight weights[] = {{0, 100}, {1, 100}, {530, 50}, {571, 120},
 static void setup(assign_server *s, size_t n, char ids[][16]) {
   memset(s, 0, n * sizeof(*s));
   for (size_t i = 0; i < n; i++) {
-    snprintf(ids[i], 16, "s%zu", i);
+    snprintf(ids[i], 16, "s%u", (unsigned)i);
     s[i].id = ids[i];
     s[i].is_new = true;
   }
