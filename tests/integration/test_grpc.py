@@ -19,6 +19,7 @@ from stratusd import Stratusd, build_path  # noqa: E402
 
 from guid import guid_pb2, guid_pb2_grpc  # noqa: E402
 from mail import mail_pb2 as m, mail_pb2_grpc as mg  # noqa: E402
+from worldserver import worldserver_pb2, worldserver_pb2_grpc  # noqa: E402
 
 FIXTURES = build_path("fixtures")
 MIB = 1024 * 1024
@@ -166,7 +167,32 @@ class FakeGuid(guid_pb2_grpc.GuidServiceServicer):
             receiverGUID=[guid_pb2.GetGUIDPoolRequestResponse.GuidDiapason(start=1, end=10)])
 
 
+class FakeWorld(worldserver_pb2_grpc.WorldServerServiceServicer):
+    def GetMoneyForPlayer(self, request, context):
+        return worldserver_pb2.GetMoneyForPlayerResponse(money=request.playerGuid * 10)
+
+
 class UpstreamTest(unittest.TestCase):
+    def test_calls_to_a_game_server_at_its_address(self):
+        server = grpc.server(concurrent.futures.ThreadPoolExecutor(4))
+        worldserver_pb2_grpc.add_WorldServerServiceServicer_to_server(FakeWorld(), server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        server.start()
+        try:
+            with probe_daemon() as d, grpc.insecure_channel(d.grpc_target) as ch:
+                stub = mg.MailServiceStub(ch)
+                req = m.RemoveMailItemRequest(playerGuid=7, mailID=70, itemGuid=port)
+                self.assertEqual(code_of(stub.RemoveMailItem, req, timeout=5)[0],
+                                 grpc.StatusCode.OK)
+                req.mailID = 71
+                self.assertEqual(code_of(stub.RemoveMailItem, req, timeout=5),
+                                 (grpc.StatusCode.FAILED_PRECONDITION, "money 70"))
+                server.stop(0).wait()
+                self.assertEqual(code_of(stub.RemoveMailItem, req, timeout=5)[0],
+                                 grpc.StatusCode.UNAVAILABLE)
+        finally:
+            server.stop(0)
+
     def test_calls_go_to_the_configured_upstream(self):
         server = grpc.server(concurrent.futures.ThreadPoolExecutor(4))
         fake = FakeGuid()
