@@ -74,13 +74,18 @@ static void share_pool(assign_server **order, size_t n, const map_weight *w, siz
   free(all);
 }
 
-/* The capable server with the fewest maps that has not got `map` yet. */
+/* The capable server with the fewest maps that has not got `map` yet;
+ * servers that list the map explicitly come before all-map servers, so a
+ * layered map stays where an operator put it. */
 static assign_server *least_loaded(assign_server **order, size_t n, uint32_t map) {
   assign_server *best = NULL;
-  for (size_t i = 0; i < n; i++) {
-    assign_server *s = order[i];
-    if (!can_host(s, map) || mapset_has(&s->assigned, map)) continue;
-    if (!best || s->assigned.n < best->assigned.n) best = s; /* ID order breaks ties */
+  for (int pass = 0; pass < 2 && !best; pass++) {
+    for (size_t i = 0; i < n; i++) {
+      assign_server *s = order[i];
+      if (takes_all(s) != (pass == 1) || !can_host(s, map) || mapset_has(&s->assigned, map))
+        continue;
+      if (!best || s->assigned.n < best->assigned.n) best = s; /* ID order breaks ties */
+    }
   }
   return best;
 }

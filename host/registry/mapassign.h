@@ -8,7 +8,8 @@
  *     than that is clamped; surplus bins go round-robin), deterministically:
  *     maps by weight then ID, servers by ID.
  *  3. A map configured with N >= 2 layers goes to N distinct servers able to
- *     host it, each time the one with the fewest maps (ties: smaller ID).
+ *     host it: first the servers that list it explicitly, then all-map
+ *     servers, each time the one with the fewest maps (ties: smaller ID).
  *  4. A server that had an assignment before gets the maps it newly gained
  *     as pending (not routable until GameServerMapsLoaded); maps still
  *     pending stay pending. A new server's maps are routable at once.

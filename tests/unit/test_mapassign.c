@@ -120,6 +120,23 @@ static void test_layers_on_distinct_servers(void **state) {
   release(s, 5);
 }
 
+static void test_layers_prefer_servers_that_list_the_map(void **state) {
+  (void)state;
+  assign_server s[3];
+  char ids[3][16];
+  setup(s, 3, ids);
+  mapset lists = {0};
+  for (size_t w = 0; w < NW; w++) mapset_add(&lists, weights[w].map);
+  s[2].available = &lists; /* s2 lists everything: many maps, yet it keeps 0 */
+  const map_layers layers[] = {{0, 2}};
+  map_assign(s, 3, weights, NW, layers, 1);
+  assert_true(mapset_has(&s[2].assigned, 0));
+  int owners = mapset_has(&s[0].assigned, 0) + mapset_has(&s[1].assigned, 0);
+  assert_int_equal(owners, 1);
+  mapset_free(&lists);
+  release(s, 3);
+}
+
 static void test_gained_maps_are_pending_until_loaded(void **state) {
   (void)state;
   assign_server s[2];
@@ -183,6 +200,7 @@ int main(void) {
       cmocka_unit_test(test_bin_packing_over_two_and_five),
       cmocka_unit_test(test_explicit_lists_win_and_leave_the_pool),
       cmocka_unit_test(test_layers_on_distinct_servers),
+      cmocka_unit_test(test_layers_prefer_servers_that_list_the_map),
       cmocka_unit_test(test_gained_maps_are_pending_until_loaded),
       cmocka_unit_test(test_ids_and_aliases),
       cmocka_unit_test(test_parse_available_maps),
