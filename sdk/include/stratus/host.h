@@ -13,8 +13,11 @@
  *
  * Ownership: strings and structs passed in are copied by the host unless a
  * comment says otherwise; `ud` pointers stay the plugin's. Every handle the
- * host returns (timer, subscription, metric, call) is host-owned and removed
- * by the host when the instance stops.
+ * host returns (timer, subscription, metric) is host-owned. When the
+ * instance stops, routes, subscriptions and repeating timers stop taking
+ * effect (one-shot timers still fire: they may carry in-flight work); the
+ * handles stay valid until destroy, so completions that arrive while the
+ * instance drains may still use them.
  */
 #ifndef STRATUS_HOST_H
 #define STRATUS_HOST_H
