@@ -8,16 +8,12 @@
 
 #include "internal.h"
 
-#ifndef MIN
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#endif
-
 grpc_call *call_new(grpc_conn *c, int32_t stream_id) {
   grpc_call *call = xcalloc(1, sizeof(*call));
   call->conn = c;
   call->stream_id = stream_id;
   list_push_back(&c->calls, &call->conn_node);
-  list_init(&call->deadline_node);
+  list_init(&call->deadline.node);
   memcpy(call->peer, c->peer, sizeof(call->peer));
   grpc_stats.streams_active++;
   return call;
@@ -29,7 +25,7 @@ static void call_free(grpc_call *call) {
     free(call->hdrs[i].value);
   }
   free(call->hdrs);
-  free(call->msg);
+  grpc_msg_reader_reset(&call->request);
   free(call->resp);
   free(call);
 }
@@ -68,30 +64,10 @@ static void reject_http(grpc_call *call, int http_status) {
 
 /* ---- deadlines: one timer, calls sorted by deadline ---- */
 
-static grpc_call *first_deadline(void) {
-  if (list_empty(&srv.deadlines)) return NULL;
-  return list_entry(srv.deadlines.next, grpc_call, deadline_node);
-}
-
-static void deadline_timer_reset(void) {
-  grpc_call *first = first_deadline();
-  if (!first) {
-    uv_timer_stop(&srv.deadline_timer);
-    return;
-  }
-  uint64_t now = uv_now(srv.loop);
-  uint64_t due = first->deadline_ms > now ? first->deadline_ms - now : 0;
-  uv_timer_start(&srv.deadline_timer, call_deadlines_fire, due, 0);
-}
-
 static void deadline_arm(grpc_call *call, int64_t ms) {
-  call->deadline_ms = uv_now(srv.loop) + (uint64_t)ms;
-  list_node *pos = &srv.deadlines; /* most timeouts are alike: search from the end */
-  while (pos->prev != &srv.deadlines &&
-         list_entry(pos->prev, grpc_call, deadline_node)->deadline_ms > call->deadline_ms)
-    pos = pos->prev;
-  list_insert_before(pos, &call->deadline_node);
-  if (first_deadline() == call) deadline_timer_reset();
+  call->deadline.at = uv_now(srv.loop) + (uint64_t)ms;
+  if (deadline_list_insert(&srv.deadlines, &call->deadline))
+    deadline_list_arm_timer(&srv.deadlines, &srv.deadline_timer, call_deadlines_fire);
 }
 
 static void deadline_hit(grpc_call *call) {
@@ -105,12 +81,10 @@ static void deadline_hit(grpc_call *call) {
 void call_deadlines_fire(uv_timer_t *t) {
   (void)t;
   uint64_t now = uv_now(srv.loop);
-  grpc_call *call;
-  while ((call = first_deadline()) && call->deadline_ms <= now) {
-    list_remove(&call->deadline_node);
-    deadline_hit(call);
-  }
-  deadline_timer_reset();
+  grpc_deadline *d;
+  while ((d = deadline_list_pop_due(&srv.deadlines, now)))
+    deadline_hit(list_entry(d, grpc_call, deadline));
+  deadline_list_arm_timer(&srv.deadlines, &srv.deadline_timer, call_deadlines_fire);
 }
 
 /* ---- request ---- */
@@ -144,68 +118,52 @@ static void reject_compressed(grpc_call *call) {
   respond_status(call, GRPC_UNIMPLEMENTED, msg, true);
 }
 
-static void prefix_done(grpc_call *call) {
-  uint32_t len = wire_prefix_len(call->prefix);
-  if (call->prefix[0] == 1)
+/* The request's message broke the framing. */
+static void reject_framing(grpc_call *call, grpc_msg_result res) {
+  const grpc_msg_reader *r = &call->request;
+  if (res == GRPC_MSG_COMPRESSED)
     reject_compressed(call);
-  else if (call->prefix[0] != 0)
-    reject(call, GRPC_INTERNAL, "invalid message flags 0x%02x", call->prefix[0]);
-  else if (len > srv.cfg.max_message_size)
+  else if (res == GRPC_MSG_BAD_FLAGS)
+    reject(call, GRPC_INTERNAL, "invalid message flags 0x%02x", r->prefix[0]);
+  else if (res == GRPC_MSG_TOO_BIG)
     reject(call, GRPC_RESOURCE_EXHAUSTED,
-           "request message larger than max (%u > %zu bytes)", len,
-           srv.cfg.max_message_size);
-  else if ((call->msg_len = len) > 0)
-    call->msg = xmalloc(len);
-}
-
-static bool message_complete(const grpc_call *call) {
-  return call->prefix_len == GRPC_PREFIX && call->msg_have == call->msg_len;
+           "request message larger than max (%u > %zu bytes)",
+           wire_prefix_len(r->prefix), srv.cfg.max_message_size);
+  else
+    reject(call, GRPC_INTERNAL, "unary request with more than one message");
 }
 
 void call_data(grpc_call *call, const uint8_t *data, size_t len) {
-  while (len > 0 && !call->responded) {
-    size_t n;
-    if (message_complete(call)) { /* bytes after the one message */
-      reject(call, GRPC_INTERNAL, "unary request with more than one message");
-      return;
-    }
-    if (call->prefix_len < GRPC_PREFIX) {
-      n = MIN(GRPC_PREFIX - call->prefix_len, len);
-      memcpy(call->prefix + call->prefix_len, data, n);
-      call->prefix_len += n;
-      if (call->prefix_len == GRPC_PREFIX) prefix_done(call);
-    } else {
-      n = MIN(call->msg_len - call->msg_have, len);
-      memcpy(call->msg + call->msg_have, data, n);
-      call->msg_have += n;
-    }
-    data += n;
-    len -= n;
-  }
+  if (call->responded) return;
+  grpc_msg_result res =
+      grpc_msg_reader_feed(&call->request, data, len, srv.cfg.max_message_size);
+  if (res != GRPC_MSG_MORE) reject_framing(call, res);
 }
 
 static void dispatch(grpc_call *call) {
-  if (call->deadline_ms && uv_now(srv.loop) >= call->deadline_ms) {
-    list_remove(&call->deadline_node);
+  if (call->deadline.at && uv_now(srv.loop) >= call->deadline.at) {
+    list_remove(&call->deadline.node);
     deadline_hit(call);
     return;
   }
   call->held = true;
   grpc_stats.calls_total++;
-  const uint8_t *msg = call->msg ? call->msg : (const uint8_t *)"";
-  srv.fn(call, grpc_call_header(call, ":path"), msg, call->msg_len, srv.ud);
+  srv.fn(call, grpc_call_header(call, ":path"), call->request.msg,
+         call->request.msg_len, srv.ud);
 }
 
 void call_end_stream(grpc_call *call) {
   call->req_done = true;
   if (call->responded) return;
-  if (call->prefix_len == 0)
+  const grpc_msg_reader *r = &call->request;
+  grpc_msg_result res = grpc_msg_reader_end(r);
+  if (res == GRPC_MSG_NONE)
     reject(call, GRPC_INTERNAL, "unary request without a message");
-  else if (call->prefix_len < GRPC_PREFIX)
+  else if (res == GRPC_MSG_IN_PREFIX)
     reject(call, GRPC_INTERNAL, "request ends inside a message prefix");
-  else if (!message_complete(call))
+  else if (res == GRPC_MSG_TRUNCATED)
     reject(call, GRPC_INTERNAL, "request message truncated (%zu of %zu bytes)",
-           call->msg_have, call->msg_len);
+           r->msg_have, r->msg_len);
   else
     dispatch(call);
 }
@@ -221,7 +179,7 @@ void call_end_sent(grpc_call *call) {
 /* The stream or the connection is gone. */
 void call_detach(grpc_call *call) {
   list_remove(&call->conn_node);
-  list_remove(&call->deadline_node);
+  list_remove(&call->deadline.node);
   call->conn = NULL;
   grpc_stats.streams_active--;
   if (call->held)
@@ -249,10 +207,7 @@ static bool call_finish(grpc_call *c) {
 }
 
 /* The request message may be what is being replied: free it only now. */
-static void drop_request(grpc_call *c) {
-  free(c->msg);
-  c->msg = NULL;
-}
+static void drop_request(grpc_call *c) { grpc_msg_reader_reset(&c->request); }
 
 void grpc_call_reply(grpc_call *c, const uint8_t *msg, size_t len) {
   if (!call_finish(c)) return;
@@ -275,9 +230,9 @@ void grpc_call_fail(grpc_call *c, int status, const char *message) {
 }
 
 int64_t grpc_call_remaining_ms(const grpc_call *c) {
-  if (!c->deadline_ms) return INT64_MAX;
+  if (!c->deadline.at) return INT64_MAX;
   uint64_t now = uv_now(srv.loop);
-  return c->deadline_ms > now ? (int64_t)(c->deadline_ms - now) : 0;
+  return c->deadline.at > now ? (int64_t)(c->deadline.at - now) : 0;
 }
 
 bool grpc_call_cancelled(const grpc_call *c) { return c->cancelled || !c->conn; }

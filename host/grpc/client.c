@@ -178,7 +178,8 @@ void target_enqueue(gc_target *t, gc_call *call) {
     return;
   }
   uint64_t now = uv_now(cli.loop);
-  if (!t->conn && now < t->retry_at && call->deadline && call->deadline < t->retry_at) {
+  uint64_t deadline = call->deadline.at;
+  if (!t->conn && now < t->retry_at && deadline && deadline < t->retry_at) {
     ccall_finish(call, GRPC_UNAVAILABLE,
                  "%s (next attempt in %llu ms, after the deadline)", t->why,
                  (unsigned long long)(t->retry_at - now));
@@ -224,7 +225,7 @@ static void maint_reschedule(void) {
     gc_conn *c = list_entry(it, gc_conn, node);
     if (c->state != CONN_READY)
       due = earliest(due, c->started + CLIENT_CONNECT_MS);
-    else if (!c->nstreams && !c->retired && !c->linger)
+    else if (!c->nstreams && !c->retired && !c->io.linger)
       due = earliest(due, c->idle_since + cli.idle_ms);
     if (c->ping_out) due = earliest(due, c->ping_sent + cli.ping_ms);
   }
@@ -247,7 +248,7 @@ static void maint_conns(uint64_t now) {
       why_printf(why, "connection to %s lost: no answer to PING within %llu ms",
                  c->target->name, (unsigned long long)cli.ping_ms);
       cconn_close(c, GRPC_UNAVAILABLE, why);
-    } else if (c->state == CONN_READY && !c->nstreams && !c->retired && !c->linger &&
+    } else if (c->state == CONN_READY && !c->nstreams && !c->retired && !c->io.linger &&
                now >= c->idle_since + cli.idle_ms) {
       cconn_idle_close(c);
     }

@@ -17,15 +17,6 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #endif
 
-#define NV_STATIC(n, v) \
-  {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, \
-   NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE}
-
-static nghttp2_nv nv_copy(const char *name, const char *value) {
-  return (nghttp2_nv){(uint8_t *)name, (uint8_t *)value, strlen(name),
-                      strlen(value), NGHTTP2_NV_FLAG_NO_COPY_NAME};
-}
-
 gc_call *ccall_new(gc_target *t, grpc_client_done done, void *ud) {
   gc_call *call = xcalloc(1, sizeof(*call));
   call->target = t;
@@ -35,16 +26,16 @@ gc_call *ccall_new(gc_target *t, grpc_client_done done, void *ud) {
   call->grpc_status = -2;
   list_init(&call->node);
   list_init(&call->done_node);
-  list_init(&call->deadline_node);
+  list_init(&call->deadline.node);
   return call;
 }
 
 void ccall_free(gc_call *call) {
-  list_remove(&call->deadline_node);
+  list_remove(&call->deadline.node);
   free(call->path);
   free(call->req);
   free(call->grpc_message);
-  free(call->msg);
+  grpc_msg_reader_reset(&call->reply);
   free(call->message);
   gc_target *t = call->target;
   free(call);
@@ -57,10 +48,7 @@ static void response_reset(gc_call *call) {
   call->grpc_ctype = call->headers_sent = false;
   free(call->grpc_message);
   call->grpc_message = NULL;
-  call->prefix_len = 0;
-  free(call->msg);
-  call->msg = NULL;
-  call->msg_len = call->msg_have = 0;
+  grpc_msg_reader_reset(&call->reply);
   call->req_off = 0;
   call->stream_id = 0;
 }
@@ -77,7 +65,7 @@ void ccall_finish(gc_call *call, int status, const char *fmt, ...) {
   sb_vprintf(&sb, fmt, ap);
   va_end(ap);
   call->message = sb_steal(&sb);
-  list_remove(&call->deadline_node);
+  list_remove(&call->deadline.node);
   if (!call->conn) list_remove(&call->node); /* out of target->waiting */
   if (call->target && status != GRPC_OK) cli_stats.calls_failed++;
   if (call->target && status == GRPC_OK) call->target->backoff_ms = BACKOFF_MIN_MS;
@@ -90,8 +78,9 @@ void ccall_run_completions(void) {
     gc_call *call = list_entry(cli.completed.next, gc_call, done_node);
     list_remove(&call->done_node);
     bool ok = call->status == GRPC_OK;
-    const uint8_t *msg = call->msg ? call->msg : (const uint8_t *)"";
-    call->done(call->status, call->message, ok ? msg : NULL, ok ? call->msg_len : 0,
+    const grpc_msg_reader *r = &call->reply;
+    const uint8_t *msg = r->msg ? r->msg : (const uint8_t *)"";
+    call->done(call->status, call->message, ok ? msg : NULL, ok ? r->msg_len : 0,
                call->ud);
     /* set only now: a shutdown inside done may unbind it, and must not free it */
     call->delivered = true;
@@ -132,9 +121,9 @@ int ccall_stream_start(gc_conn *c, gc_call *call) {
                       NV_STATIC("te", "trailers"), NV_STATIC("user-agent", USER_AGENT)};
   size_t n = 7;
   char timeout[WIRE_TIMEOUT_LEN];
-  if (call->deadline) {
+  if (call->deadline.at) {
     uint64_t now = uv_now(cli.loop);
-    int64_t left = call->deadline > now ? (int64_t)(call->deadline - now) : 1;
+    int64_t left = call->deadline.at > now ? (int64_t)(call->deadline.at - now) : 1;
     wire_format_timeout(left, timeout);
     nv[n++] = nv_copy("grpc-timeout", timeout);
   }
@@ -227,32 +216,15 @@ void ccall_stream_closed(gc_call *call, uint32_t error_code) {
 
 /* ---- deadlines: one timer, calls sorted by deadline ---- */
 
-static gc_call *first_deadline(void) {
-  if (list_empty(&cli.deadlines)) return NULL;
-  return list_entry(cli.deadlines.next, gc_call, deadline_node);
-}
-
 static void deadline_timer_reset(void) {
-  gc_call *first = first_deadline();
   if (!cli.h) return;
-  if (!first) {
-    uv_timer_stop(&cli.h->deadline);
-    return;
-  }
-  uint64_t now = uv_now(cli.loop);
-  uint64_t due = first->deadline > now ? first->deadline - now : 0;
-  uv_timer_start(&cli.h->deadline, ccall_deadlines_fire, due, 0);
+  deadline_list_arm_timer(&cli.deadlines, &cli.h->deadline, ccall_deadlines_fire);
 }
 
 void ccall_deadline_arm(gc_call *call, int64_t ms) {
   call->timeout_ms = ms;
-  call->deadline = uv_now(cli.loop) + (uint64_t)ms;
-  list_node *pos = &cli.deadlines; /* most timeouts are alike: search from the end */
-  while (pos->prev != &cli.deadlines &&
-         list_entry(pos->prev, gc_call, deadline_node)->deadline > call->deadline)
-    pos = pos->prev;
-  list_insert_before(pos, &call->deadline_node);
-  if (first_deadline() == call) deadline_timer_reset();
+  call->deadline.at = uv_now(cli.loop) + (uint64_t)ms;
+  if (deadline_list_insert(&cli.deadlines, &call->deadline)) deadline_timer_reset();
 }
 
 static void deadline_hit(gc_call *call) {
@@ -270,10 +242,8 @@ static void deadline_hit(gc_call *call) {
 void ccall_deadlines_fire(uv_timer_t *timer) {
   (void)timer;
   uint64_t now = uv_now(cli.loop);
-  gc_call *call;
-  while ((call = first_deadline()) && call->deadline <= now) {
-    list_remove(&call->deadline_node);
-    deadline_hit(call);
-  }
+  grpc_deadline *d;
+  while ((d = deadline_list_pop_due(&cli.deadlines, now)))
+    deadline_hit(list_entry(d, gc_call, deadline));
   deadline_timer_reset();
 }

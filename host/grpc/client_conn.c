@@ -1,6 +1,6 @@
 /* One client connection: resolve, connect address by address, the HTTP/2
- * handshake, reads into nghttp2, nghttp2's output in bounded uv_write
- * batches, back-pressure, GOAWAY, idle close and close. */
+ * handshake, reads into nghttp2, nghttp2's output written out (io.c),
+ * GOAWAY, idle close and close. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,22 +8,7 @@
 #include "client_internal.h"
 #include "net.h"
 
-#define READ_BUF (64 * 1024)
-#define WRITE_BATCH (256 * 1024)
-/* Above this many unwritten bytes the connection stops reading and stops
- * pulling frames from nghttp2 until the socket drains. */
-#define WRITE_HIGH (1024 * 1024)
-
-typedef struct write_req {
-  uv_write_t req;
-  uint8_t *data;
-  size_t len;
-} write_req;
-
 static const uint8_t alive_ping[8] = "alive?";
-
-/* Reads are consumed synchronously, so every connection can share one. */
-static uint8_t read_buf[READ_BUF];
 
 static void try_next_address(gc_conn *c);
 
@@ -31,7 +16,7 @@ static void free_if_done(gc_conn *c) {
   if (c->tcp_open || c->resolving) return;
   nghttp2_session_del(c->h2);
   if (c->ai) uv_freeaddrinfo(c->ai);
-  free(c->out);
+  free(c->io.out);
   gc_target *t = c->target;
   free(c);
   target_unref(t);
@@ -40,7 +25,7 @@ static void free_if_done(gc_conn *c) {
 static void on_tcp_closed(uv_handle_t *h) {
   gc_conn *c = h->data;
   c->tcp_open = false;
-  if (c->closing)
+  if (c->io.closing)
     free_if_done(c);
   else
     try_next_address(c); /* that attempt failed */
@@ -50,8 +35,8 @@ static void on_tcp_closed(uv_handle_t *h) {
  * and `why` (those never sent are retried), and, for a connection that never
  * got ready, the target's waiting calls. */
 void cconn_close(gc_conn *c, int status, const char *why) {
-  if (c->closing) return;
-  c->closing = true;
+  if (c->io.closing) return;
+  c->io.closing = true;
   list_remove(&c->node);
   list_remove(&c->flush_node);
   if (c->counted) cli_stats.connections_open--;
@@ -66,102 +51,19 @@ void cconn_close(gc_conn *c, int status, const char *why) {
     target_kick(t);
   }
   if (c->resolving) uv_cancel((uv_req_t *)&c->resolve);
-  if (c->tcp_open && !uv_is_closing((uv_handle_t *)&c->tcp))
-    uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+  if (c->tcp_open && !uv_is_closing((uv_handle_t *)&c->io.tcp))
+    uv_close((uv_handle_t *)&c->io.tcp, on_tcp_closed);
   free_if_done(c);
 }
 
-/* ---- output ---- */
-
-static void out_append(gc_conn *c, const void *data, size_t len) {
-  if (c->out_len + len > c->out_cap) {
-    size_t cap = c->out_cap ? c->out_cap : 16 * 1024;
-    while (cap < c->out_len + len) cap *= 2;
-    c->out = xrealloc(c->out, cap);
-    c->out_cap = cap;
-  }
-  memcpy(c->out + c->out_len, data, len);
-  c->out_len += len;
-}
-
-static void lost(gc_conn *c, const char *what, int uv_err) {
-  char why[WHY_LEN];
-  const char *reason = uv_err == UV_EOF ? "closed by the server" : uv_strerror(uv_err);
-  if (c->state == CONN_READY)
-    why_printf(why, "connection to %s lost: %s%s", c->target->name, what, reason);
-  else
-    why_printf(why, "connect to %s: %s%s before HTTP/2 settings",
-             c->target->name, what, reason);
-  cconn_close(c, GRPC_UNAVAILABLE, why);
-}
-
-static void on_written(uv_write_t *req, int status) {
-  write_req *w = (write_req *)req;
-  gc_conn *c = req->handle->data;
-  c->queued -= w->len;
-  free(w->data);
-  free(w);
-  if (c->closing) return;
-  if (status < 0)
-    lost(c, "write: ", status);
-  else
-    cconn_flush(c);
-}
-
-static void out_submit(gc_conn *c) {
-  if (!c->out_len || c->closing) return;
-  write_req *w = xmalloc(sizeof(*w));
-  w->data = c->out;
-  w->len = c->out_len;
-  c->out = NULL;
-  c->out_len = c->out_cap = 0;
-  c->queued += w->len;
-  uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
-  int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written);
-  if (rc) {
-    c->queued -= w->len;
-    free(w->data);
-    free(w);
-    lost(c, "write: ", rc);
-  }
-}
+/* ---- output and input ---- */
 
 static void pull_h2(gc_conn *c) {
-  while (!c->closing && c->queued + c->out_len < WRITE_HIGH) {
-    const uint8_t *data;
-    ssize_t n = nghttp2_session_mem_send(c->h2, &data);
-    if (n < 0) {
-      char why[WHY_LEN];
-      why_printf(why, "connection to %s failed: %s", c->target->name,
-               nghttp2_strerror((int)n));
-      cconn_close(c, GRPC_UNAVAILABLE, why);
-      return;
-    }
-    if (n == 0) break;
-    out_append(c, data, (size_t)n);
-    if (c->out_len >= WRITE_BATCH) out_submit(c);
-  }
-}
-
-/* ---- input ---- */
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  (void)h;
-  (void)suggested;
-  buf->base = (char *)read_buf;
-  buf->len = sizeof(read_buf);
-}
-
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
-
-static void update_reading(gc_conn *c) {
-  bool want = !c->linger && c->queued < WRITE_HIGH;
-  if (c->closing || want == c->reading) return;
-  c->reading = want;
-  if (want)
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-  else
-    uv_read_stop((uv_stream_t *)&c->tcp);
+  int rv = grpc_io_pull_h2(&c->io, c->h2);
+  if (rv == 0) return;
+  char why[WHY_LEN];
+  why_printf(why, "connection to %s failed: %s", c->target->name, nghttp2_strerror(rv));
+  cconn_close(c, GRPC_UNAVAILABLE, why);
 }
 
 /* A server that answers the preface like an HTTP/1.x request: its status
@@ -186,20 +88,14 @@ static bool not_h2c_answer(gc_conn *c, const char *data, size_t n) {
   return true;
 }
 
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
-  gc_conn *c = s->data;
-  if (c->closing) return;
-  if (n < 0) {
-    lost(c, "", (int)n);
-    return;
-  }
-  if (n == 0 || c->linger) return;
-  if (!c->got_bytes && not_h2c_answer(c, buf->base, (size_t)n)) return;
+static void received(grpc_io *io, const uint8_t *data, size_t n) {
+  gc_conn *c = io->tcp.data;
+  if (!c->got_bytes && not_h2c_answer(c, (const char *)data, n)) return;
   c->got_bytes = true;
   c->in_recv = true;
-  ssize_t rv = nghttp2_session_mem_recv(c->h2, (const uint8_t *)buf->base, (size_t)n);
+  ssize_t rv = nghttp2_session_mem_recv(c->h2, data, n);
   c->in_recv = false;
-  if (c->closing) return;
+  if (c->io.closing) return;
   if (rv < 0) {
     char why[WHY_LEN];
     why_printf(why, "%s %s: HTTP/2 error: %s",
@@ -211,31 +107,51 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   cconn_flush(c);
 }
 
+static void lost(grpc_io *io, const char *what, int uv_err) {
+  gc_conn *c = io->tcp.data;
+  char why[WHY_LEN];
+  const char *reason = uv_err == UV_EOF ? "closed by the server" : uv_strerror(uv_err);
+  if (c->state == CONN_READY)
+    why_printf(why, "connection to %s lost: %s%s", c->target->name, what, reason);
+  else
+    why_printf(why, "connect to %s: %s%s before HTTP/2 settings",
+             c->target->name, what, reason);
+  cconn_close(c, GRPC_UNAVAILABLE, why);
+}
+
+static void written(grpc_io *io) { cconn_flush(io->tcp.data); }
+
+static uint8_t read_buf[GRPC_IO_READ_BUF];
+static const grpc_io_ops io_ops = {.put = grpc_io_append, .received = received,
+                                   .written = written, .lost = lost,
+                                   .read_buf = read_buf};
+
 /* ---- flushing ---- */
 
 /* Close once everything is written and nghttp2 has nothing more to do. */
 static void maybe_finish(gc_conn *c) {
-  if (c->closing || c->queued || c->out_len || c->state < CONN_HANDSHAKE) return;
-  if (!c->linger &&
+  if (c->io.closing || c->io.queued || c->io.out_len) return;
+  if (c->state < CONN_HANDSHAKE) return;
+  if (!c->io.linger &&
       (nghttp2_session_want_read(c->h2) || nghttp2_session_want_write(c->h2)))
     return;
   cconn_close(c, GRPC_UNAVAILABLE, "connection closed");
 }
 
 void cconn_flush(gc_conn *c) {
-  if (c->closing) return;
+  if (c->io.closing) return;
   list_remove(&c->flush_node);
   if (c->state < CONN_HANDSHAKE) return;
-  if (!c->linger) pull_h2(c);
-  out_submit(c);
-  update_reading(c);
+  if (!c->io.linger) pull_h2(c);
+  grpc_io_submit(&c->io);
+  grpc_io_update_reading(&c->io);
   maybe_finish(c);
 }
 
 /* Batch the output of requests and resets made outside this connection's
  * read handler (which flushes anyway) into one write per loop iteration. */
 void cconn_schedule_flush(gc_conn *c) {
-  if (c->closing || c->in_recv || !list_empty(&c->flush_node)) return;
+  if (c->io.closing || c->in_recv || !list_empty(&c->flush_node)) return;
   list_push_back(&cli.flushq, &c->flush_node);
   cli_wake();
 }
@@ -256,10 +172,10 @@ static void connect_error(gc_conn *c, int err) {
 
 static void on_connected(uv_connect_t *req, int status) {
   gc_conn *c = req->handle->data;
-  if (c->closing) return;
+  if (c->io.closing) return;
   if (status < 0) {
     connect_error(c, status);
-    uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+    uv_close((uv_handle_t *)&c->io.tcp, on_tcp_closed);
     return;
   }
   uv_freeaddrinfo(c->ai);
@@ -267,7 +183,7 @@ static void on_connected(uv_connect_t *req, int status) {
   c->state = CONN_HANDSHAKE;
   c->counted = true;
   cli_stats.connections_open++;
-  uv_tcp_nodelay(&c->tcp, 1);
+  uv_tcp_nodelay(&c->io.tcp, 1);
   if (!(c->h2 = ch2_session_new(c))) {
     cconn_close(c, GRPC_INTERNAL, "cannot create an HTTP/2 session");
     return;
@@ -284,13 +200,12 @@ static void try_next_address(gc_conn *c) {
   c->ai_next = ai->ai_next;
   net_format_addr(ai->ai_addr, c->addr, sizeof(c->addr));
   c->state = CONN_CONNECTING;
-  uv_tcp_init(cli.loop, &c->tcp);
-  c->tcp.data = c;
+  grpc_io_init(&c->io, cli.loop, &io_ops, c);
   c->tcp_open = true;
-  int rc = uv_tcp_connect(&c->connect, &c->tcp, ai->ai_addr, on_connected);
+  int rc = uv_tcp_connect(&c->connect, &c->io.tcp, ai->ai_addr, on_connected);
   if (rc) {
     connect_error(c, rc);
-    uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+    uv_close((uv_handle_t *)&c->io.tcp, on_tcp_closed);
   }
 }
 
@@ -298,7 +213,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
   gc_conn *c = req->data;
   c->resolving = false;
   c->ai = c->ai_next = res;
-  if (c->closing) {
+  if (c->io.closing) {
     free_if_done(c);
     return;
   }
@@ -380,8 +295,8 @@ void cconn_goaway(gc_conn *c, int32_t last_stream_id, uint32_t error_code) {
 /* A retired connection closes after its last stream (from a flush: never
  * inside nghttp2's callbacks). */
 void cconn_check_done(gc_conn *c) {
-  if (c->closing || !c->retired || c->nstreams) return;
-  c->linger = true;
+  if (c->io.closing || !c->retired || c->nstreams) return;
+  c->io.linger = true;
   cconn_schedule_flush(c);
 }
 
@@ -390,7 +305,7 @@ void cconn_idle_close(gc_conn *c) {
   if (c->target->conn == c) c->target->conn = NULL;
   nghttp2_session_terminate_session(c->h2, NGHTTP2_NO_ERROR);
   pull_h2(c); /* the GOAWAY */
-  c->linger = true;
+  c->io.linger = true;
   cconn_flush(c);
 }
 
@@ -398,7 +313,7 @@ void cconn_idle_close(gc_conn *c) {
  * there. A peer gone without FIN or RST (host down, partition) would
  * otherwise take every later call until TCP gives up, minutes later. */
 void cconn_check_alive(gc_conn *c) {
-  if (c->closing || c->ping_out || c->state != CONN_READY) return;
+  if (c->io.closing || c->ping_out || c->state != CONN_READY) return;
   if (nghttp2_submit_ping(c->h2, NGHTTP2_FLAG_NONE, alive_ping) != 0) return;
   c->ping_out = true;
   c->ping_sent = uv_now(cli.loop);

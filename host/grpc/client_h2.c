@@ -2,17 +2,7 @@
  * callbacks that feed responses to calls (client_call.c). */
 #include "client_internal.h"
 
-#define STREAM_WINDOW (1024 * 1024)
-#define CONN_WINDOW (16 * 1024 * 1024)
 #define MAX_HEADER_LIST (64 * 1024)
-
-static gc_call *stream_call(nghttp2_session *s, int32_t stream_id) {
-  return stream_id ? nghttp2_session_get_stream_user_data(s, stream_id) : NULL;
-}
-
-static bool is_request(const nghttp2_frame *f) {
-  return f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST;
-}
 
 /* Callbacks refuse to go on once the connection is closing. Calls finish
  * here but their done callbacks run later, from the loop (client.c), so
@@ -22,8 +12,9 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f,
                      size_t vlen, uint8_t flags, void *ud) {
   gc_conn *c = ud;
   (void)flags;
-  if (c->closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
-  gc_call *call = f->hd.type == NGHTTP2_HEADERS ? stream_call(s, f->hd.stream_id) : NULL;
+  if (c->io.closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  bool headers = f->hd.type == NGHTTP2_HEADERS;
+  gc_call *call = headers ? h2_stream_call(s, f->hd.stream_id) : NULL;
   if (call) ccall_header(call, name, nlen, value, vlen);
   return 0;
 }
@@ -32,15 +23,15 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t stream_id,
                          const uint8_t *data, size_t len, void *ud) {
   gc_conn *c = ud;
   (void)flags;
-  if (c->closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
-  gc_call *call = stream_call(s, stream_id);
+  if (c->io.closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  gc_call *call = h2_stream_call(s, stream_id);
   if (call) ccall_data(call, data, len);
   return 0;
 }
 
 static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   gc_conn *c = ud;
-  if (c->closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  if (c->io.closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
   switch (f->hd.type) {
   case NGHTTP2_SETTINGS:
     if (!(f->hd.flags & NGHTTP2_FLAG_ACK)) cconn_ready(c);
@@ -54,17 +45,15 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   default:
     break;
   }
-  gc_call *call = stream_call(s, f->hd.stream_id);
-  bool data_or_headers = f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA;
-  if (call && data_or_headers && (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
-    ccall_response_end(call);
+  gc_call *call = h2_stream_call(s, f->hd.stream_id);
+  if (call && h2_ends_stream(f)) ccall_response_end(call);
   return 0;
 }
 
 static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   gc_conn *c = ud;
-  if (c->closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
-  gc_call *call = is_request(f) ? stream_call(s, f->hd.stream_id) : NULL;
+  if (c->io.closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  gc_call *call = h2_is_request(f) ? h2_stream_call(s, f->hd.stream_id) : NULL;
   if (call) ccall_headers_sent(call);
   return 0;
 }
@@ -75,7 +64,7 @@ static int on_frame_not_send(nghttp2_session *s, const nghttp2_frame *f,
                              int error, void *ud) {
   gc_conn *c = ud;
   (void)s;
-  if (c->closing || !is_request(f)) return 0;
+  if (c->io.closing || !h2_is_request(f)) return 0;
   list_each(it, &c->streams) {
     gc_call *call = list_entry(it, gc_call, node);
     if (call->stream_id == f->hd.stream_id) {
@@ -90,8 +79,8 @@ static int on_frame_not_send(nghttp2_session *s, const nghttp2_frame *f,
 static int on_stream_close(nghttp2_session *s, int32_t stream_id,
                            uint32_t error_code, void *ud) {
   gc_conn *c = ud;
-  if (c->closing) return 0; /* cconn_close() unbound every call already */
-  gc_call *call = stream_call(s, stream_id);
+  if (c->io.closing) return 0; /* cconn_close() unbound every call already */
+  gc_call *call = h2_stream_call(s, stream_id);
   if (call) ccall_stream_closed(call, error_code);
   if (c->target->conn == c)
     target_pump(c->target);
@@ -122,35 +111,16 @@ static nghttp2_session_callbacks *make_callbacks(void) {
   return cb;
 }
 
-static int send_settings(nghttp2_session *h2) {
+nghttp2_session *ch2_session_new(gc_conn *c) {
   nghttp2_settings_entry iv[] = {
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_STREAM_WINDOW},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST},
   };
-  int rc = nghttp2_submit_settings(h2, NGHTTP2_FLAG_NONE, iv, ARRAY_LEN(iv));
-  if (!rc)
-    rc = nghttp2_session_set_local_window_size(h2, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
-  return rc;
-}
-
-nghttp2_session *ch2_session_new(gc_conn *c) {
-  nghttp2_session_callbacks *cb = make_callbacks();
-  nghttp2_option *opt = NULL;
-  nghttp2_session *h2 = NULL;
-  int rc = cb && nghttp2_option_new(&opt) == 0 ? 0 : NGHTTP2_ERR_NOMEM;
-  if (!rc) {
-    nghttp2_option_set_no_closed_streams(opt, 1); /* no priority tree to keep */
-    rc = nghttp2_session_client_new2(&h2, cb, c, opt);
-  }
-  if (!rc) rc = send_settings(h2);
-  nghttp2_session_callbacks_del(cb);
-  nghttp2_option_del(opt);
-  if (rc) {
-    grpc_log(STRATUS_LOG_ERROR, "%s: nghttp2 session: %s", c->target->name,
-             nghttp2_strerror(rc));
-    nghttp2_session_del(h2);
-    return NULL;
-  }
-  return h2;
+  h2_session_setup setup = {.new_session = nghttp2_session_client_new2,
+                            .callbacks = make_callbacks(),
+                            .options = h2_options_new(),
+                            .settings = iv,
+                            .nsettings = ARRAY_LEN(iv)};
+  return h2_session_open(&setup, c, c->target->name);
 }

@@ -37,7 +37,7 @@ typedef struct gc_target {
 enum { CONN_RESOLVING, CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY };
 
 struct gc_conn {
-  uv_tcp_t tcp;
+  grpc_io io;            /* the socket; io.tcp.data is this connection */
   uv_connect_t connect;
   uv_getaddrinfo_t resolve;
   nghttp2_session *h2;
@@ -47,15 +47,11 @@ struct gc_conn {
   list_node streams;     /* gc_call.node of calls holding a stream here */
   uint32_t nstreams;
   struct addrinfo *ai, *ai_next; /* resolved addresses, the next to try */
-  uint8_t *out;          /* the write batch being collected */
-  size_t out_len, out_cap;
-  size_t queued;         /* bytes handed to uv_write and not yet written */
   uint64_t started, idle_since, ping_sent;
   int state;
   bool ping_out;         /* our liveness PING is unanswered */
-  bool tcp_open, resolving, closing, reading, in_recv, got_bytes, counted;
+  bool tcp_open, resolving, in_recv, got_bytes, counted;
   bool retired;          /* GOAWAY received (or ids ran out): no new streams */
-  bool linger;           /* close once the output is written */
   char addr[PEER_LEN];   /* the address being tried or connected */
   char why[WHY_LEN];     /* the last connect error */
 };
@@ -66,8 +62,7 @@ typedef struct gc_call {
   int32_t stream_id;
   list_node node;        /* target->waiting or conn->streams */
   list_node done_node;   /* in cli.completed until done has run */
-  list_node deadline_node;
-  uint64_t deadline;     /* uv_now scale; 0: none */
+  grpc_deadline deadline; /* in cli.deadlines while armed */
   int64_t timeout_ms;
   char *path;
   uint8_t *req;          /* prefixed request, read by nghttp2 */
@@ -80,10 +75,7 @@ typedef struct gc_call {
   bool grpc_ctype, headers_sent;
   bool cancel;           /* finished early: RST_STREAM(CANCEL) the stream */
   char *grpc_message;    /* as received, percent-encoded */
-  uint8_t prefix[GRPC_PREFIX];
-  size_t prefix_len;
-  uint8_t *msg;
-  size_t msg_len, msg_have;
+  grpc_msg_reader reply;
   /* the outcome */
   bool finished, delivered;
   int status;

@@ -6,10 +6,6 @@
 
 #include "client_internal.h"
 
-#ifndef MIN
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#endif
-
 static bool name_is(const uint8_t *name, size_t nlen, const char *want) {
   return nlen == strlen(want) && memcmp(name, want, nlen) == 0;
 }
@@ -42,51 +38,27 @@ void ccall_header(gc_call *call, const uint8_t *name, size_t nlen,
   }
 }
 
-static void prefix_done(gc_call *call) {
-  uint32_t len = wire_prefix_len(call->prefix);
-  if (call->prefix[0] == 1) {
+/* The reply's message broke the framing. */
+static void fail_framing(gc_call *call, grpc_msg_result res) {
+  const grpc_msg_reader *r = &call->reply;
+  if (res == GRPC_MSG_COMPRESSED)
     ccall_finish(call, GRPC_INTERNAL, "compressed reply not negotiated");
-  } else if (call->prefix[0] != 0) {
-    ccall_finish(call, GRPC_INTERNAL, "invalid reply message flags 0x%02x",
-                 call->prefix[0]);
-  } else if (len > CLIENT_MAX_MESSAGE) {
+  else if (res == GRPC_MSG_BAD_FLAGS)
+    ccall_finish(call, GRPC_INTERNAL, "invalid reply message flags 0x%02x", r->prefix[0]);
+  else if (res == GRPC_MSG_TOO_BIG)
     ccall_finish(call, GRPC_RESOURCE_EXHAUSTED,
-                 "reply message larger than max (%u > %u bytes)", len,
-                 CLIENT_MAX_MESSAGE);
-  } else {
-    call->msg_len = len;
-    call->msg = xmalloc(len ? len : 1);
-    return;
-  }
+                 "reply message larger than max (%u > %u bytes)",
+                 wire_prefix_len(r->prefix), CLIENT_MAX_MESSAGE);
+  else
+    ccall_finish(call, GRPC_INTERNAL, "unary reply with more than one message");
   ccall_cancel_stream(call);
-}
-
-static bool message_complete(const gc_call *call) {
-  return call->prefix_len == GRPC_PREFIX && call->msg_have == call->msg_len;
 }
 
 void ccall_data(gc_call *call, const uint8_t *data, size_t len) {
   if (call->http_status != 200 || !call->grpc_ctype) return; /* not gRPC: no framing */
-  while (len > 0 && !call->finished) {
-    size_t n;
-    if (message_complete(call)) {
-      ccall_finish(call, GRPC_INTERNAL, "unary reply with more than one message");
-      ccall_cancel_stream(call);
-      return;
-    }
-    if (call->prefix_len < GRPC_PREFIX) {
-      n = MIN(GRPC_PREFIX - call->prefix_len, len);
-      memcpy(call->prefix + call->prefix_len, data, n);
-      call->prefix_len += n;
-      if (call->prefix_len == GRPC_PREFIX) prefix_done(call);
-    } else {
-      n = MIN(call->msg_len - call->msg_have, len);
-      memcpy(call->msg + call->msg_have, data, n);
-      call->msg_have += n;
-    }
-    data += n;
-    len -= n;
-  }
+  if (call->finished) return;
+  grpc_msg_result res = grpc_msg_reader_feed(&call->reply, data, len, CLIENT_MAX_MESSAGE);
+  if (res != GRPC_MSG_MORE) fail_framing(call, res);
 }
 
 static void finish_status(gc_call *call) {
@@ -94,6 +66,20 @@ static void finish_status(gc_call *call) {
   char *text = call->grpc_message ? wire_percent_decode(call->grpc_message) : xstrdup("");
   ccall_finish(call, code, "%s", text);
   free(text);
+}
+
+/* grpc-status 0: the reply is its one message, whole. A cut inside the prefix
+ * is a truncation too (of 0 bytes). */
+static void finish_message(gc_call *call) {
+  const grpc_msg_reader *r = &call->reply;
+  grpc_msg_result res = grpc_msg_reader_end(r);
+  if (res == GRPC_MSG_NONE)
+    ccall_finish(call, GRPC_INTERNAL, "no reply message");
+  else if (res != GRPC_MSG_COMPLETE)
+    ccall_finish(call, GRPC_INTERNAL, "reply message truncated (%zu of %zu bytes)",
+                 r->msg_have, r->msg_len);
+  else
+    ccall_finish(call, GRPC_OK, "%s", "");
 }
 
 /* END_STREAM from the server: decide the outcome. */
@@ -113,11 +99,6 @@ void ccall_response_end(gc_call *call) {
     ccall_finish(call, GRPC_INTERNAL, "malformed grpc-status from %s", name);
   else if (call->grpc_status != GRPC_OK)
     finish_status(call);
-  else if (call->prefix_len == 0)
-    ccall_finish(call, GRPC_INTERNAL, "no reply message");
-  else if (!message_complete(call))
-    ccall_finish(call, GRPC_INTERNAL, "reply message truncated (%zu of %zu bytes)",
-                 call->msg_have, call->msg_len);
   else
-    ccall_finish(call, GRPC_OK, "%s", "");
+    finish_message(call);
 }

@@ -2,27 +2,17 @@
  * the callbacks that feed request streams (call.c). */
 #include "internal.h"
 
-#define STREAM_WINDOW (1024 * 1024)
-#define CONN_WINDOW (16 * 1024 * 1024)
 #define MAX_SETTINGS 32
 #define MAX_CONTINUATIONS 8
 #define RESET_BURST 1000
 #define RESET_RATE 33
 
-static grpc_call *stream_call(nghttp2_session *s, int32_t stream_id) {
-  return stream_id ? nghttp2_session_get_stream_user_data(s, stream_id) : NULL;
-}
-
-static bool is_request(const nghttp2_frame *f) {
-  return f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST;
-}
-
 /* Every callback refuses to go on once the connection is closing (the
  * dispatcher may close the server from inside a callback). */
 static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   grpc_conn *c = ud;
-  if (c->closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
-  if (is_request(f))
+  if (c->io.closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  if (h2_is_request(f))
     nghttp2_session_set_stream_user_data(s, f->hd.stream_id,
                                          call_new(c, f->hd.stream_id));
   return 0;
@@ -33,8 +23,8 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f,
                      size_t vlen, uint8_t flags, void *ud) {
   grpc_conn *c = ud;
   (void)flags;
-  if (c->closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
-  grpc_call *call = is_request(f) ? stream_call(s, f->hd.stream_id) : NULL;
+  if (c->io.closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  grpc_call *call = h2_is_request(f) ? h2_stream_call(s, f->hd.stream_id) : NULL;
   if (call) call_add_header(call, name, nlen, value, vlen);
   return 0; /* request trailers are ignored */
 }
@@ -43,19 +33,19 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t stream_id,
                          const uint8_t *data, size_t len, void *ud) {
   grpc_conn *c = ud;
   (void)flags;
-  if (c->closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
-  grpc_call *call = stream_call(s, stream_id);
+  if (c->io.closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  grpc_call *call = h2_stream_call(s, stream_id);
   if (call) call_data(call, data, len);
   return 0;
 }
 
 static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   grpc_conn *c = ud;
-  if (c->closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
-  grpc_call *call = stream_call(s, f->hd.stream_id);
+  if (c->io.closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  grpc_call *call = h2_stream_call(s, f->hd.stream_id);
   switch (f->hd.type) {
   case NGHTTP2_HEADERS:
-    if (call && is_request(f)) call_headers_done(call);
+    if (call && h2_is_request(f)) call_headers_done(call);
     break;
   case NGHTTP2_RST_STREAM:
     grpc_stats.resets_received++;
@@ -67,19 +57,16 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   default:
     break;
   }
-  bool data_or_headers = f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA;
-  if (call && data_or_headers && (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+  if (call && h2_ends_stream(f))
     call_end_stream(call); /* may dispatch: call is not touched afterwards */
   return 0;
 }
 
 static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   grpc_conn *c = ud;
-  if (c->closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
-  bool data_or_headers = f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA;
-  grpc_call *call = stream_call(s, f->hd.stream_id);
-  if (call && data_or_headers && (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
-    call_end_sent(call);
+  if (c->io.closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  grpc_call *call = h2_stream_call(s, f->hd.stream_id);
+  if (call && h2_ends_stream(f)) call_end_sent(call);
   return 0;
 }
 
@@ -87,8 +74,8 @@ static int on_stream_close(nghttp2_session *s, int32_t stream_id,
                            uint32_t error_code, void *ud) {
   grpc_conn *c = ud;
   (void)error_code;
-  if (c->closing) return 0; /* conn_close() detached every call already */
-  grpc_call *call = stream_call(s, stream_id);
+  if (c->io.closing) return 0; /* conn_close() detached every call already */
+  grpc_call *call = h2_stream_call(s, stream_id);
   if (call) {
     nghttp2_session_set_stream_user_data(s, stream_id, NULL);
     call_detach(call);
@@ -119,10 +106,9 @@ static nghttp2_session_callbacks *make_callbacks(void) {
 }
 
 static nghttp2_option *make_options(void) {
-  nghttp2_option *opt;
-  if (nghttp2_option_new(&opt) != 0) return NULL;
+  nghttp2_option *opt = h2_options_new();
+  if (!opt) return NULL;
   nghttp2_option_set_max_settings(opt, MAX_SETTINGS);
-  nghttp2_option_set_no_closed_streams(opt, 1); /* no priority tree to keep */
 #ifdef STRATUS_HAVE_NGHTTP2_RESET_RATE_LIMIT
   /* rapid reset, CVE-2023-44487 */
   nghttp2_option_set_stream_reset_rate_limit(opt, RESET_BURST, RESET_RATE);
@@ -134,30 +120,17 @@ static nghttp2_option *make_options(void) {
   return opt;
 }
 
-static int send_settings(nghttp2_session *h2) {
+nghttp2_session *h2_session_new(grpc_conn *c) {
   nghttp2_settings_entry iv[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, srv.cfg.max_concurrent_streams},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_STREAM_WINDOW},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, srv.cfg.max_header_list_size},
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
   };
-  int rc = nghttp2_submit_settings(h2, NGHTTP2_FLAG_NONE, iv, ARRAY_LEN(iv));
-  if (!rc) rc = nghttp2_session_set_local_window_size(h2, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
-  return rc;
-}
-
-nghttp2_session *h2_session_new(grpc_conn *c) {
-  nghttp2_session_callbacks *cb = make_callbacks();
-  nghttp2_option *opt = make_options();
-  nghttp2_session *h2 = NULL;
-  int rc = cb && opt ? nghttp2_session_server_new2(&h2, cb, c, opt) : NGHTTP2_ERR_NOMEM;
-  if (!rc) rc = send_settings(h2);
-  nghttp2_session_callbacks_del(cb);
-  nghttp2_option_del(opt);
-  if (rc) {
-    grpc_log(STRATUS_LOG_ERROR, "%s: nghttp2 session: %s", c->peer, nghttp2_strerror(rc));
-    nghttp2_session_del(h2);
-    return NULL;
-  }
-  return h2;
+  h2_session_setup setup = {.new_session = nghttp2_session_server_new2,
+                            .callbacks = make_callbacks(),
+                            .options = make_options(),
+                            .settings = iv,
+                            .nsettings = ARRAY_LEN(iv)};
+  return h2_session_open(&setup, c, c->peer);
 }

@@ -5,28 +5,28 @@
 #include <nghttp2/nghttp2.h>
 #include <openssl/ssl.h>
 
+#include "deadline_list.h"
+#include "h2_util.h"
+#include "io.h"
 #include "list.h"
 #include "log.h"
+#include "msg_reader.h"
 #include "server.h"
 #include "util.h"
 
 #define GRPC_TAG "grpc"
 #define grpc_log(level, ...) log_write(level, GRPC_TAG, __VA_ARGS__)
-#define GRPC_PREFIX 5
 #define PEER_LEN 64
 #define WIRE_MESSAGE_MAX 2048 /* grpc-message bytes before encoding */
 
 typedef struct grpc_conn {
-  uv_tcp_t tcp;
+  grpc_io io;            /* the socket; io.tcp.data is this connection */
   nghttp2_session *h2;
   SSL *ssl;              /* NULL for h2c */
   list_node node;        /* in srv.conns */
   list_node calls;       /* grpc_call.conn_node, one per open request stream */
   list_node flush_node;  /* in srv.flushq while a flush is scheduled */
-  uint8_t *out;          /* the write batch being collected */
-  size_t out_len, out_cap;
-  size_t queued;         /* bytes handed to uv_write and not yet written */
-  bool closing, in_recv, reading, linger, draining, final_goaway;
+  bool in_recv, draining, final_goaway;
   bool tls_up, tls_shut;
   char peer[PEER_LEN];
 } grpc_conn;
@@ -39,14 +39,10 @@ struct grpc_call {
   grpc_conn *conn;       /* NULL once the stream or the connection is gone */
   int32_t stream_id;
   list_node conn_node;
-  list_node deadline_node; /* in srv.deadlines while a deadline is armed */
-  uint64_t deadline_ms;  /* uv_now() scale; 0: none */
+  grpc_deadline deadline; /* in srv.deadlines while armed */
   grpc_header *hdrs;
   size_t nhdrs, hdrs_cap, hdr_bytes;
-  uint8_t prefix[GRPC_PREFIX];
-  size_t prefix_len;     /* bytes of the current prefix seen */
-  uint8_t *msg;
-  size_t msg_len, msg_have;
+  grpc_msg_reader request;
   uint8_t *resp;         /* prefixed reply, read by nghttp2 */
   size_t resp_len, resp_off;
   bool too_big;    /* request headers over max_header_list_size */
@@ -87,8 +83,6 @@ void conn_final_goaway(grpc_conn *c);
 bool conn_is_drain_ping(const uint8_t opaque[8]);
 void conn_flush(grpc_conn *c);
 void conn_schedule_flush(grpc_conn *c);
-void conn_out_append(grpc_conn *c, const void *data, size_t len);
-uint8_t *conn_out_reserve(grpc_conn *c, size_t n);
 int conn_h2_recv(grpc_conn *c, const uint8_t *data, size_t len);
 
 /* h2.c: the nghttp2 server session */

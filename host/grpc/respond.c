@@ -6,15 +6,6 @@
 
 #include "internal.h"
 
-#define NV_STATIC(n, v) \
-  {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, \
-   NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE}
-
-static nghttp2_nv nv_copy(const char *name, const char *value) {
-  return (nghttp2_nv){(uint8_t *)name, (uint8_t *)value, strlen(name),
-                      strlen(value), NGHTTP2_NV_FLAG_NO_COPY_NAME};
-}
-
 static void submit(grpc_call *call, const nghttp2_nv *nv, size_t n,
                    const nghttp2_data_provider *prd) {
   grpc_conn *c = call->conn;

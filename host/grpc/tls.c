@@ -151,9 +151,9 @@ void tls_pump_out(grpc_conn *c) {
   BIO *wbio = SSL_get_wbio(c->ssl);
   size_t pending;
   while ((pending = BIO_ctrl_pending(wbio)) > 0) {
-    int n = BIO_read(wbio, conn_out_reserve(c, pending), (int)pending);
+    int n = BIO_read(wbio, grpc_io_reserve(&c->io, pending), (int)pending);
     if (n <= 0) break;
-    c->out_len += (size_t)n;
+    c->io.out_len += (size_t)n;
   }
 }
 
