@@ -179,3 +179,25 @@ def _kill_leftover_servers(path):
         deadline = time.monotonic() + 5
         while _proc_start_time(pid) is not None and time.monotonic() < deadline:
             time.sleep(0.02)
+
+
+def serve_until_signal(server, info, name, log_path):
+    """The `serve` CLI of a server helper: start `server`, print `info` (a
+    dict) as one JSON line, run until SIGTERM/SIGINT/SIGHUP or until the
+    process dies, stop it. Returns the exit code."""
+    import json
+    import threading
+    stop = threading.Event()
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, lambda *_: stop.set())
+    server.start()
+    print(json.dumps(info(server)), flush=True)
+    rc = 0
+    while not stop.wait(0.2):
+        if not server.running:
+            print(f"{name} serve: the server exited unexpectedly (rc {server.proc.returncode}); "
+                  f"log:\n{tail(log_path(server))}", file=sys.stderr)
+            rc = 1
+            break
+    server.stop()
+    return rc

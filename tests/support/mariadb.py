@@ -24,15 +24,12 @@ builds (or finds) the cached template datadir and prints its path.
 import argparse
 import fcntl
 import hashlib
-import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 try:
@@ -447,23 +444,11 @@ def _ident(name):
 def _serve(args):
     if args.fresh and args.dir:
         shutil.rmtree(os.path.join(os.path.abspath(args.dir), "data"), ignore_errors=True)
-    stop = threading.Event()
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, lambda *_: stop.set())
-    db = MariaDB(dir=args.dir, port=args.port)
-    db.start()
-    print(json.dumps({"socket": db.socket, "port": db.port, "pid": db.pid, "host": db.host,
-                      "user": db.user, "dir": db.dir, "datadir": db.datadir,
-                      "error_log": db.error_log, "url": db.url()}), flush=True)
-    rc = 0
-    while not stop.wait(0.2):
-        if not db.running:
-            print(f"mariadb.py serve: mariadbd exited unexpectedly (rc {db.proc.returncode}); "
-                  f"log:\n{_proc.tail(db.error_log)}", file=sys.stderr)
-            rc = 1
-            break
-    db.stop()
-    return rc
+    info = lambda db: {"socket": db.socket, "port": db.port, "pid": db.pid, "host": db.host,
+                       "user": db.user, "dir": db.dir, "datadir": db.datadir,
+                       "error_log": db.error_log, "url": db.url()}
+    return _proc.serve_until_signal(MariaDB(dir=args.dir, port=args.port), info,
+                                    "mariadb.py", lambda db: db.error_log)
 
 
 def main(argv=None):

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -209,24 +208,11 @@ class _PortTaken(Exception):
 
 
 def _serve(args):
-    stop = threading.Event()
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, lambda *_: stop.set())
     srv = NatsServer(dir=args.dir, port=args.port, monitor_port=args.monitor_port,
                      jetstream=args.jetstream)
-    srv.start()
-    print(json.dumps({"url": srv.url, "host": srv.host, "port": srv.port,
-                      "monitor_port": srv.monitor_port, "pid": srv.pid, "dir": srv.dir,
-                      "log": srv.log}), flush=True)
-    rc = 0
-    while not stop.wait(0.2):
-        if not srv.running:
-            print(f"natsserver.py serve: nats-server exited unexpectedly "
-                  f"(rc {srv.proc.returncode}); log:\n{_proc.tail(srv.log)}", file=sys.stderr)
-            rc = 1
-            break
-    srv.stop()
-    return rc
+    info = lambda s: {"url": s.url, "host": s.host, "port": s.port,
+                      "monitor_port": s.monitor_port, "pid": s.pid, "dir": s.dir, "log": s.log}
+    return _proc.serve_until_signal(srv, info, "natsserver.py", lambda s: s.log)
 
 
 def main(argv=None):
