@@ -274,9 +274,14 @@ static void unlink_module(module *m) {
   }
 }
 
+static bool unloading_frozen;
+
+void loader_freeze_unloading(void) { unloading_frozen = true; }
+
 void module_unref(module *m) {
   if (--m->refs > 0) return;
-  if (!(m->desc.flags & STRATUS_PLUGIN_UNLOAD_SAFE)) return; /* stays mapped */
+  if (!(m->desc.flags & STRATUS_PLUGIN_UNLOAD_SAFE) || unloading_frozen)
+    return; /* stays mapped */
   unlink_module(m);
   module_free(m);
 }
@@ -285,7 +290,7 @@ void loader_shutdown(void) {
   while (modules) {
     module *m = modules;
     modules = m->next;
-    if (!(m->desc.flags & STRATUS_PLUGIN_UNLOAD_SAFE)) m->handle = NULL;
+    if (!(m->desc.flags & STRATUS_PLUGIN_UNLOAD_SAFE) || unloading_frozen) m->handle = NULL;
     module_free(m);
   }
   for (size_t i = 0; i < nopened; i++) free(opened_paths[i]);

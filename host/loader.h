@@ -54,6 +54,10 @@ module *loader_open(const char *name, const char *path,
 void module_ref(module *m);
 void module_unref(module *m);
 
+/* From now on no code is unmapped: an instance destroyed while work of its
+ * may still run (a forced shutdown) must leave its code in place. */
+void loader_freeze_unloading(void);
+
 /* Unload what can be unloaded and free the module list (process exit). */
 void loader_shutdown(void);
 

@@ -135,7 +135,7 @@ int api_rpc_call(stratus_ctx *ctx, const ProtobufCServiceDescriptor *service,
                  const char *method, const ProtobufCMessage *request,
                  const stratus_call_opts *opts, stratus_rpc_done done, void *ud) {
   if (!ctx || !service || !method || !request || !done) return STRATUS_EINVAL;
-  if (ctx->state == INST_STOPPING || ctx->state == INST_DEAD) return STRATUS_EDRAINING;
+  if (ctx->state == INST_DEAD) return STRATUS_EDRAINING; /* draining may still call */
   const ProtobufCMethodDescriptor *m =
       protobuf_c_service_descriptor_get_method_by_name(service, method);
   if (!m) return STRATUS_ENOENT;

@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "http.h"
 #include "instance.h"
+#include "loader.h"
 #include "log.h"
 #include "plugins.h"
 #include "registry/registry.h"
@@ -53,6 +54,7 @@ static void bus_stopped(void *ud) {
 
 static void force_destroy(void) {
   api_db_forget_all();
+  loader_freeze_unloading(); /* a database worker may still run plugin code */
   list_each(it, &inst_all) {
     stratus_ctx *ctx = list_entry(it, stratus_ctx, node);
     log_warn("plugin '%s' generation %llu still has %ld call(s) in flight; "

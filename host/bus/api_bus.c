@@ -58,17 +58,19 @@ static void api_event_unsubscribe(stratus_ctx *ctx, stratus_sub *s) {
   if (s && s->reg.ctx) inst_reg_drop(&s->reg);
 }
 
+/* Publishing stays allowed while the instance drains: a call it accepted
+ * before the stop may still commit a change and announce it. */
 static int api_event_publish(stratus_ctx *ctx, const char *subject,
                              int64_t type, const char *payload_json) {
   if (!ctx) return STRATUS_EINVAL;
-  if (stopping(ctx)) return STRATUS_EDRAINING;
+  if (ctx->state == INST_DEAD) return STRATUS_EDRAINING;
   return bus_publish(subject, type, payload_json);
 }
 
 static int api_event_publish_raw(stratus_ctx *ctx, const char *subject,
                                  const void *data, size_t len) {
   if (!ctx) return STRATUS_EINVAL;
-  if (stopping(ctx)) return STRATUS_EDRAINING;
+  if (ctx->state == INST_DEAD) return STRATUS_EDRAINING;
   return bus_publish_raw(subject, data, len);
 }
 

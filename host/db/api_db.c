@@ -43,8 +43,9 @@ static int api_db_submit(stratus_ctx *ctx, const char *pool,
                          stratus_db_work work, stratus_db_done done, void *job,
                          const stratus_db_opts *opts) {
   if (!ctx || !pool || !work || !done) return STRATUS_EINVAL;
-  if (ctx->state == INST_STOPPING || ctx->state == INST_DEAD)
-    return STRATUS_EDRAINING;
+  /* Allowed while the instance drains: finishing an accepted call may take
+   * more than one job. */
+  if (ctx->state == INST_DEAD) return STRATUS_EDRAINING;
   db_pool *p = db_pools_find(pool);
   if (!p) return STRATUS_ENOENT;
   submission *s = xcalloc(1, sizeof(*s));

@@ -235,6 +235,11 @@ int db_sql_exec(stratus_db *db, const char *sql,
   }
   stratus_rows *r = rc == 0 ? db_rows_new(db, st, &rc) : NULL;
   if (!r) {
+    /* A statement that failed (possibly after part of a result arrived, as a
+     * deadlock inside a locking SELECT does) is left in a state where the
+     * next execute can block: never reuse it. */
+    if (st->cached && hm_get(&db->stmts, sql) == st) hm_remove(&db->stmts, sql);
+    st->cached = false;
     db_stmt_release(db, st);
     return rc;
   }

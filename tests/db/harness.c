@@ -127,6 +127,7 @@ static const struct {
     {"types", test_types},       {"transactions", test_transactions},
     {"deadlock", test_deadlock}, {"load", test_load},
     {"outage", test_outage},     {"semantics", test_semantics},
+    {"stale", test_stale_statement},
 };
 
 int main(int argc, char **argv) {

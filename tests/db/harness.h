@@ -65,5 +65,6 @@ int test_deadlock(void);
 int test_load(void);
 int test_outage(void);
 int test_semantics(void);
+int test_stale_statement(void);
 
 #endif

@@ -77,6 +77,11 @@ class DbPoolTest(unittest.TestCase):
         self.assertGreater(values["deadlock_retries"], 0)
         self.assertGreater(values["deadlock_body_calls"], 2)
 
+    def test_failed_statement_is_not_reused(self):
+        checks, _ = self.run_harness("stale", timeout=60)
+        self.assertTrue(checks["stale_first_run_timed_out"])
+        self.assertTrue(checks["stale_second_run_works"])
+
     def test_ten_thousand_jobs_exactly_once(self):
         checks, values = self.run_harness("load")
         self.assertEqual(values["load_completed"], 10000)

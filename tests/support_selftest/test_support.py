@@ -34,11 +34,12 @@ from natsserver import NatsServer  # noqa: E402
 PY = "/usr/bin/python3"
 
 AUTH_TABLES = ["account", "account_access", "realmcharacters", "realmlist"]
-# The brief's list minus account_data, character_account_data and auctionhouse,
-# which the reference doc has no column facts for (see sql/fixture/characters.sql).
+# The brief's list minus auctionhouse, which the reference doc has no column facts
+# for (see sql/fixture/characters.sql).
 CHARS_TABLES = [
-    "arena_team", "arena_team_member", "channels", "channels_bans", "channels_rights",
-    "character_arena_stats", "character_declinedname", "character_instance",
+    "account_data", "arena_team", "arena_team_member", "channels", "channels_bans",
+    "channels_rights", "character_account_data", "character_arena_stats", "character_banned",
+    "character_declinedname", "character_instance", "character_pet",
     "character_social", "characters", "group_member", "groups", "guild",
     "guild_bank_eventlog", "guild_bank_item", "guild_bank_right", "guild_bank_tab",
     "guild_eventlog", "guild_member", "guild_member_withdraw", "guild_rank", "instance",

@@ -9,7 +9,8 @@
  *
  * Threads: call these on the loop thread (in any plugin callback), except
  * the db_* and sql_* functions marked "worker", which are for database work
- * functions only.
+ * functions only. rpc_call, db_submit and event_publish stay allowed while
+ * the instance drains after stop, so that calls it accepted can finish.
  *
  * Ownership: strings and structs passed in are copied by the host unless a
  * comment says otherwise; `ud` pointers stay the plugin's. Every handle the

@@ -1,0 +1,275 @@
+/*
+ * characters: the plugin descriptor, its configuration and lifecycle, and
+ * the checks every handler shares (realm, GUID, names, job failures).
+ */
+#include "characters.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guid.h"
+#include "text.h"
+
+const stratus_host_api *chars_host;
+
+#define KEY(field, key, kind, def, lo, hi, text) \
+  {.name = key, .type = kind, .offset = offsetof(chars_config, field), \
+   .default_value = def, .min = lo, .max = hi, .help = text}
+
+static const stratus_config_key chars_keys[] = {
+    KEY(world_pool, "world_pool", STRATUS_CFG_STRING, "world", 0, 64,
+        "[db.<name>] holding item_template (equipment on the character list); empty: none"),
+    KEY(two_side_who, "allow_two_side_who_list", STRATUS_CFG_BOOL, "no", 0, 0,
+        "who lists and friend status show the other faction (the core's AllowTwoSide.WhoList)"),
+    KEY(two_side_add_friend, "allow_two_side_add_friend", STRATUS_CFG_BOOL, "no", 0, 0,
+        "friends may be of the other faction (the core's AllowTwoSide.AddFriend)"),
+    KEY(who_max_results, "who_max_results", STRATUS_CFG_INT, "50", 1, 1000,
+        "characters listed by a who query (all matches are counted)"),
+    KEY(tombstone_ttl_ms, "tombstone_ttl", STRATUS_CFG_DURATION, "60s", 1000, 3600000,
+        "how long a logout is remembered to reject an older login event"),
+    KEY(notify_friends, "notify_friends", STRATUS_CFG_BOOL, "yes", 0, 0,
+        "publish friends.status.changed when a character logs in or out"),
+    KEY(service_id, "service_id", STRATUS_CFG_STRING, "", 0, 63,
+        "ServiceID in friends.* events; empty: generated at start"),
+    {0},
+};
+
+/* ---- shared checks ------------------------------------------------------- */
+
+void chars_pool(char out[32], uint32_t realm) { snprintf(out, 32, "characters.%u", realm); }
+
+bool chars_realm_ok(chars *st, stratus_call *call, uint32_t realm) {
+  char pool[32];
+  if (realm == 0) {
+    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "realmID is 0");
+    return false;
+  }
+  chars_pool(pool, realm);
+  if (!HOST->db_pool_exists(st->ctx, pool)) {
+    HOST->call_fail(call, STRATUS_GRPC_NOT_FOUND, "realm %u has no [db.%s]", realm, pool);
+    return false;
+  }
+  return true;
+}
+
+bool chars_guid_ok(stratus_call *call, uint32_t caller, uint64_t guid, const char *what,
+                   uint32_t *realm, uint32_t *low) {
+  if (guid_resolve(caller, guid, realm, low)) return true;
+  if (guid == 0)
+    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s is 0", what);
+  else
+    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s %llu is not a player GUID", what,
+                    (unsigned long long)guid);
+  return false;
+}
+
+bool chars_text_ok(stratus_call *call, const char *s, int max_chars, const char *what) {
+  int n = text_utf8_chars(s, strlen(s));
+  if (n < 0) {
+    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
+    return false;
+  }
+  if (n > max_chars) {
+    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT,
+                    "%s has %d characters; at most %d are allowed", what, n, max_chars);
+    return false;
+  }
+  return true;
+}
+
+bool chars_name_ok(stratus_call *call, const char *s, const char *what) {
+  if (!s[0]) {
+    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s is empty", what);
+    return false;
+  }
+  return chars_text_ok(call, s, CHAR_NAME_CHARS, what);
+}
+
+int chars_submit(chars *st, stratus_call *call, uint32_t realm, stratus_db_work work,
+                 stratus_db_done done, void *job) {
+  char pool[32];
+  chars_pool(pool, realm);
+  int rc = HOST->db_submit(st->ctx, pool, work, done, job, NULL);
+  if (rc == 0 || !call) return rc;
+  if (rc == STRATUS_ENOENT)
+    HOST->call_fail(call, STRATUS_GRPC_NOT_FOUND, "realm %u has no [db.%s]", realm, pool);
+  else if (rc == STRATUS_EAGAIN)
+    HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED,
+                    "the queue of [db.%s] is full", pool);
+  else
+    HOST->call_fail(call, STRATUS_GRPC_UNAVAILABLE, "[db.%s]: %s", pool, stratus_strerror(rc));
+  return rc;
+}
+
+void chars_fail_job(stratus_call *call, int result, const char *error, uint32_t realm) {
+  switch (result) {
+  case STRATUS_EUNAVAILABLE:
+  case STRATUS_ETIMEDOUT:
+  case STRATUS_ECANCELED:
+    HOST->call_fail(call, STRATUS_GRPC_UNAVAILABLE,
+                    "characters database of realm %u: %s%s%s", realm, stratus_strerror(result),
+                    error && *error ? ": " : "", error ? error : "");
+    break;
+  default:
+    HOST->call_fail(call, STRATUS_GRPC_INTERNAL, "characters database of realm %u: %s",
+                    realm, error && *error ? error : stratus_strerror(result));
+  }
+}
+
+/* ---- metrics --------------------------------------------------------------- */
+
+void chars_count_event(chars *st, const char *subject, const char *outcome) {
+  const char *labels[] = {subject, outcome};
+  if (!st->stopped) HOST->metric_add(st->m_events, labels, 1);
+}
+
+void chars_update_online_gauge(chars *st, uint32_t realm) {
+  char r[16];
+  const oc_realm *or = online_realm(&st->oc, realm);
+  const char *labels[] = {r};
+  if (st->stopped) return;
+  snprintf(r, sizeof(r), "%u", realm);
+  HOST->metric_set(st->m_online, labels, or ? (double)or->n : 0);
+}
+
+static void register_metrics(chars *st) {
+  static const char *const realm_label[] = {"realm", NULL};
+  static const char *const event_labels[] = {"subject", "outcome", NULL};
+  static const char *const pub_labels[] = {"subject", "result", NULL};
+  static const stratus_metric_desc online_desc = {
+      sizeof(stratus_metric_desc), STRATUS_METRIC_GAUGE, "stratus_characters_online",
+      "Characters in the online cache", realm_label, NULL, 0};
+  static const stratus_metric_desc events = {
+      sizeof(stratus_metric_desc), STRATUS_METRIC_COUNTER, "stratus_characters_events_total",
+      "Gateway and registry events handled, by outcome", event_labels, NULL, 0};
+  static const stratus_metric_desc published = {
+      sizeof(stratus_metric_desc), STRATUS_METRIC_COUNTER,
+      "stratus_characters_published_total", "Events published, by result", pub_labels, NULL,
+      0};
+  st->m_online = HOST->metric_register(st->ctx, &online_desc);
+  st->m_events = HOST->metric_register(st->ctx, &events);
+  st->m_published = HOST->metric_register(st->ctx, &published);
+}
+
+/* ---- lifecycle -------------------------------------------------------------- */
+
+static int register_methods(chars *st) {
+  const chars_method *tables[] = {chars_online_methods, chars_lookup_methods,
+                                  chars_login_methods, chars_account_methods,
+                                  chars_social_methods};
+  for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+    for (const chars_method *m = tables[t]; m->name; m++) {
+      int rc = HOST->rpc_register(st->ctx, &v1__characters_service__descriptor, m->name,
+                                  m->handler, st);
+      if (rc != 0) {
+        STRATUS_ERROR(HOST, st->ctx, "cannot serve %s: %s", m->name, stratus_strerror(rc));
+        return rc;
+      }
+    }
+  }
+  return 0;
+}
+
+static void set_service_id(chars *st) {
+  if (st->cfg->service_id[0]) {
+    snprintf(st->service_id, sizeof(st->service_id), "%s", st->cfg->service_id);
+    return;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(st->service_id, sizeof(st->service_id), "characters-%ld-%ld", (long)getpid(),
+           (long)ts.tv_nsec);
+}
+
+static void prune(stratus_ctx *ctx, stratus_timer *t, void *ud) {
+  chars *st = ud;
+  (void)t;
+  online_prune(&st->oc, HOST->now_ms(ctx), (uint64_t)st->cfg->tombstone_ttl_ms);
+}
+
+static void chars_destroy(stratus_ctx *ctx, void *state);
+
+static int chars_init(stratus_ctx *ctx, const void *config, void **state) {
+  chars *st = calloc(1, sizeof(*st));
+  if (!st) return STRATUS_ENOMEM;
+  st->cfg = config;
+  st->ctx = ctx;
+  online_init(&st->oc);
+  set_service_id(st);
+  register_metrics(st);
+  int rc = STRATUS_ENOMEM;
+  if (items_create(st) != 0 || notify_create(st) != 0 || guilds_create(st) != 0) goto fail;
+  if ((rc = register_methods(st)) != 0 || (rc = chars_events_subscribe(st)) != 0) goto fail;
+  st->prune_timer = HOST->timer_start(ctx, 10000, 10000, prune, st);
+  if (!st->prune_timer) {
+    rc = STRATUS_ENOMEM;
+    goto fail;
+  }
+  *state = st;
+  return 0;
+fail:
+  chars_destroy(ctx, st);
+  return rc;
+}
+
+static int chars_start(stratus_ctx *ctx, void *state) {
+  chars *st = state;
+  items_start(st);
+  STRATUS_INFO(HOST, ctx, "serving CharactersService; %zu characters online", st->oc.total);
+  return 0;
+}
+
+static int chars_reconfigure(stratus_ctx *ctx, void *state, const void *config) {
+  chars *st = state;
+  const chars_config *next = config;
+  bool reload_items = strcmp(next->world_pool, st->cfg->world_pool) != 0;
+  st->cfg = next;
+  if (next->service_id[0]) set_service_id(st);
+  if (reload_items) items_start(st);
+  STRATUS_INFO(HOST, ctx, "configuration applied in place");
+  return 0;
+}
+
+static void chars_stop(stratus_ctx *ctx, void *state) {
+  chars *st = state;
+  (void)ctx;
+  st->stopped = true;
+}
+
+static void chars_destroy(stratus_ctx *ctx, void *state) {
+  chars *st = state;
+  (void)ctx;
+  if (!st) return;
+  guilds_destroy(st);
+  notify_destroy(st);
+  items_destroy(st);
+  online_free(&st->oc);
+  free(st);
+}
+
+static const stratus_plugin chars_plugin = {
+    .hdr = STRATUS_PLUGIN_HDR,
+    .name = "characters",
+    .version = "1.0.0",
+    .description = "CharactersService: login lists, who, online cache, friends and ignore lists",
+    .flags = STRATUS_PLUGIN_UNLOAD_SAFE,
+    STRATUS_PLUGIN_CONFIG(chars_keys, chars_config),
+    .init = chars_init,
+    .start = chars_start,
+    .reconfigure = chars_reconfigure,
+    .stop = chars_stop,
+    .destroy = chars_destroy,
+    .export_state = chars_export,
+    .import_state = chars_import,
+};
+
+const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {
+  if (!STRATUS_HOST_HAS(api, rpc_register) || !STRATUS_HOST_HAS(api, db_submit) ||
+      !STRATUS_HOST_HAS(api, event_subscribe) || !STRATUS_HOST_HAS(api, db_transaction))
+    return NULL;
+  chars_host = api;
+  return &chars_plugin;
+}

@@ -1,0 +1,85 @@
+/*
+ * whisper plugin internals: v1.ChatService/SendWhisperMessage with PR #37's
+ * crossrealm policy.
+ *   whisper.c            descriptor, config, lifecycle, metrics
+ *   whisper_directory.c  who is online where (from the gateways' events)
+ *   whisper_handler.c    the RPC: checks, receiver resolution, delivery
+ *   whisper_policy.c     the crossrealm policy: shared context, Real ID
+ *   whisper_text.c       UTF-8 checks and case folding of names
+ */
+#ifndef WHISPER_H
+#define WHISPER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <stratus/proto/chat/chat.pb-c.h>
+#include <stratus/stratus.h>
+
+extern const stratus_host_api *whisper_host;
+
+#define WHISPER_NAME_CHARS 12
+#define WHISPER_NAME_BYTES 48
+#define WHISPER_GATEWAY_MAX 63
+
+typedef struct whisper_config {
+  int64_t max_message;
+  const char *const *crossrealm_maps; /* map ids counted as crossrealm maps */
+  int64_t realid_timeout_ms;
+} whisper_config;
+
+/* One online character, as the gateways announced it. */
+typedef struct whisper_char {
+  uint32_t realm;
+  uint64_t guid;           /* realm-local (low) GUID */
+  char name[WHISPER_NAME_BYTES + 1];
+  char fold[WHISPER_NAME_BYTES + 1];
+  uint8_t race, klass, gender;
+  uint32_t account, map, zone;
+  char gateway[WHISPER_GATEWAY_MAX + 1];
+  struct whisper_char *same_name; /* other characters of this name (other realms) */
+} whisper_char;
+
+typedef struct whisper_plugin {
+  const whisper_config *config;
+  stratus_ctx *ctx;
+  bool stopped;
+  void *by_guid;           /* tsearch root: whisper_char by (realm, guid) */
+  void *by_name;           /* tsearch root: name buckets by folded name */
+  size_t online;
+  stratus_metric *m_whispers, *m_online;
+} whisper_plugin;
+
+/* ---- whisper_text.c --------------------------------------------------------- */
+bool whisper_utf8_valid(const char *s, size_t len, size_t *chars);
+bool whisper_fold(const char *s, char *out, size_t out_size);
+const char *whisper_check_name(const char *s); /* NULL when acceptable */
+
+/* ---- whisper_directory.c ---------------------------------------------------- */
+int whisper_directory_subscribe(stratus_ctx *ctx, whisper_plugin *p);
+void whisper_directory_free(whisper_plugin *p);
+whisper_char *whisper_find_guid(whisper_plugin *p, uint32_t realm, uint64_t guid);
+/* Characters named `fold` (any realm): the first, linked by same_name. */
+whisper_char *whisper_find_name(whisper_plugin *p, const char *fold);
+
+/* ---- whisper_policy.c ------------------------------------------------------- */
+/* A crossrealm context both characters share that the host can check:
+ * today, being on the same crossrealm map. */
+bool whisper_shared_context(whisper_plugin *p, const whisper_char *sender,
+                            const whisper_char *receiver);
+bool whisper_crossrealm_map(whisper_plugin *p, uint32_t realm, uint32_t map);
+/* Ask the realid plugin (CharactersService.AreRealIDFriends). `done` gets
+ * 1 friends, 0 not (or the realid plugin is not enabled), < 0 a gRPC
+ * failure (-status) with its message. */
+typedef void (*whisper_realid_done)(whisper_plugin *p, int verdict, const char *message,
+                                    void *ud);
+int whisper_ask_realid(whisper_plugin *p, uint32_t account, uint32_t friend_account,
+                       whisper_realid_done done, void *ud);
+
+/* ---- whisper_handler.c ------------------------------------------------------ */
+void whisper_handle(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *request,
+                    void *ud);
+void whisper_count(whisper_plugin *p, const char *result);
+
+#endif
