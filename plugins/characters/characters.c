@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "guid.h"
-#include "text.h"
 
 const stratus_host_api *chars_host;
 
@@ -67,14 +66,14 @@ bool chars_guid_ok(stratus_call *call, uint32_t caller, uint64_t guid, const cha
 }
 
 bool chars_text_ok(stratus_call *call, const char *s, int max_chars, const char *what) {
-  int n = text_utf8_chars(s, strlen(s));
-  if (n < 0) {
+  size_t n;
+  if (!stratus_utf8_valid(s, strlen(s), &n)) {
     HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
     return false;
   }
-  if (n > max_chars) {
+  if (n > (size_t)max_chars) {
     HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT,
-                    "%s has %d characters; at most %d are allowed", what, n, max_chars);
+                    "%s has %zu characters; at most %d are allowed", what, n, max_chars);
     return false;
   }
   return true;

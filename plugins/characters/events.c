@@ -13,7 +13,6 @@
 
 #include "characters.h"
 #include "guid.h"
-#include "text.h"
 
 /* ---- JSON fields -------------------------------------------------------------- */
 
@@ -93,8 +92,10 @@ static bool login_of(json_t *p, oc_login *ev) {
   if (!guid_resolve(ev->realm, u64_of(p, "CharGUID"), &ev->realm, &ev->low)) return false;
   ev->name = json_string_value(name);
   ev->name_len = strlen(ev->name);
-  int count = text_utf8_chars(ev->name, ev->name_len);
-  if (count < 1 || count > CHAR_NAME_CHARS || ev->name_len > OC_NAME_BYTES) return false;
+  size_t count;
+  if (!stratus_utf8_valid(ev->name, ev->name_len, &count) || count < 1 ||
+      count > CHAR_NAME_CHARS || ev->name_len > OC_NAME_BYTES)
+    return false;
   ev->account = u32_of(p, "AccountID");
   ev->zone = u32_of(p, "CharZone");
   ev->map = u32_of(p, "CharMap");
@@ -289,7 +290,7 @@ static void on_guild_member(stratus_ctx *ctx, const stratus_event *e, void *ud) 
   if (added && guild && json_is_string(name)) {
     const char *s = json_string_value(name);
     size_t len = strlen(s);
-    if (len <= OC_GUILD_BYTES && text_utf8_chars(s, len) >= 0)
+    if (len <= OC_GUILD_BYTES && stratus_utf8_valid(s, len, NULL))
       online_guild_put(&st->oc, realm, guild, s, len);
   }
   oc_char *c = guid_resolve(realm, u64_of(p, "MemberGUID"), &r, &low)

@@ -3,8 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stratus/text.h>
+
 #include "guid.h"
-#include "text.h"
 
 typedef struct oc_tomb {
   uint64_t key;
@@ -177,7 +178,7 @@ oc_char *online_find(const online *o, uint32_t realm, uint32_t low) {
 oc_char *online_find_name(const online *o, uint32_t realm, const char *name, size_t len) {
   char lname[OC_NAME_BYTES];
   if (len == 0 || len > OC_NAME_BYTES) return NULL;
-  text_fold(name, len, lname);
+  stratus_name_fold(name, len, lname);
   name_key k = {realm, lname, len};
   return hmap_get(&o->by_name, name_hash(realm, lname, len), name_eq, &k);
 }
@@ -201,7 +202,7 @@ static int name_index(online *o, oc_char *c) {
 static void set_name(oc_char *c, const char *name, size_t len) {
   memcpy(c->name, name, len);
   c->name[len] = '\0';
-  text_fold(name, len, c->lname);
+  stratus_name_fold(name, len, c->lname);
   c->lname[len] = '\0';
   c->name_len = (uint8_t)len;
 }
@@ -365,7 +366,7 @@ void online_guild_put(online *o, uint32_t realm, uint32_t id, const char *name, 
   }
   memcpy(g->name, name, len);
   g->name[len] = '\0';
-  text_fold(name, len, g->lname);
+  stratus_name_fold(name, len, g->lname);
   g->lname[len] = '\0';
   g->len = (uint8_t)len;
 }

@@ -15,7 +15,6 @@
 
 #include "characters.h"
 #include "guid.h"
-#include "text.h"
 
 #define ACCOUNT_DATA_TYPES 8    /* NUM_ACCOUNT_DATA_TYPES of the client */
 #define ACCOUNT_DATA_BYTES 65535 /* account_data.data is a BLOB */
@@ -58,7 +57,7 @@ static int read_work(stratus_db *db, void *arg) {
     size_t len;
     const char *data = HOST->rows_text(rows, 2, &len);
     /* A string field carries UTF-8 text only: skip what cannot travel. */
-    if (!data || text_utf8_chars(data, len) < 0) continue;
+    if (!data || !stratus_utf8_valid(data, len, NULL)) continue;
     char *copy = malloc(len + 1);
     if (!copy) break;
     memcpy(copy, data, len + 1);
@@ -164,7 +163,7 @@ static void update_account_data(stratus_ctx *ctx, stratus_call *call,
     HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s", bad);
     return;
   }
-  if (text_utf8_chars(req->data, strlen(req->data)) < 0) {
+  if (!stratus_utf8_valid(req->data, strlen(req->data), NULL)) {
     HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "data is not valid UTF-8");
     return;
   }

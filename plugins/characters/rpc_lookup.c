@@ -10,7 +10,6 @@
 
 #include "characters.h"
 #include "guid.h"
-#include "text.h"
 
 #define SELECT_CHAR                                                                        \
   "SELECT c.guid, c.account, c.name, c.race, c.class, c.gender, c.level, c.zone, c.map, " \
@@ -128,7 +127,7 @@ static void by_name(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage
   }
   *j = (lookup_job){.st = st, .call = call, .realm = req->realmid, .viewer = req->realmid,
                     .name_len = len};
-  text_name_form(req->charactername, len, j->name);
+  stratus_name_form(req->charactername, len, j->name);
   submit_lookup(st, call, j);
 }
 

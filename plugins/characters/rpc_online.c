@@ -9,7 +9,6 @@
 
 #include "characters.h"
 #include "guid.h"
-#include "text.h"
 #include "who.h"
 
 /* The three "short character" messages have the same fields; one macro
@@ -62,7 +61,7 @@ static void add_item(const oc_char *c, const oc_guild *g, void *ud) {
 
 static bool who_text_ok(stratus_call *call, const char *s, const char *what, who_text *out) {
   size_t len = strlen(s);
-  if (text_utf8_chars(s, len) < 0) {
+  if (!stratus_utf8_valid(s, len, NULL)) {
     HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
     return false;
   }

@@ -15,7 +15,6 @@
 
 #include "characters.h"
 #include "guid.h"
-#include "text.h"
 
 #define STATE_VERSION 1u
 
@@ -162,7 +161,8 @@ static bool read_char(chars *st, reader *r) {
   ev.name_len = get_str(r, name, OC_NAME_BYTES);
   get_str(r, gw, OC_GATEWAY_BYTES);
   ev.name = name, ev.gateway = gw;
-  if (r->bad || !ev.low || text_utf8_chars(name, ev.name_len) < 1) return false;
+  if (r->bad || !ev.low || ev.name_len == 0 || !stratus_utf8_valid(name, ev.name_len, NULL))
+    return false;
   oc_char *c;
   if (online_login(&st->oc, &ev, &c) == OC_NOMEM) return false;
   if (c) c->area = area;

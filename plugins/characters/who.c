@@ -1,9 +1,11 @@
 #include "who.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include <stratus/text.h>
 
 #include "guid.h"
-#include "text.h"
 
 /* Guild names are few: each query tests them once, up front, and the scan
  * then only looks a guild id up in this table. Bit 0: the guild filter
@@ -16,13 +18,23 @@ static const unsigned char hit_values[1 << (WHO_MAX_STRINGS + 1)];
 
 void who_text_set(who_text *t, const char *s, size_t len) {
   if (len > WHO_MAX_TEXT) len = WHO_MAX_TEXT;
-  text_fold(s, len, t->folded);
+  stratus_name_fold(s, len, t->folded);
   t->len = len;
   t->bigrams = online_bigrams(t->folded, len);
 }
 
+bool who_contains(const char *hay, size_t hn, const char *needle, size_t nn) {
+  if (nn == 0) return true;
+  if (nn > hn) return false;
+  const char first = needle[0];
+  for (size_t i = 0; i + nn <= hn; i++) {
+    if (hay[i] == first && memcmp(hay + i, needle, nn) == 0) return true;
+  }
+  return false;
+}
+
 static bool contains(const char *hay, size_t hn, const who_text *t) {
-  return text_contains(hay, hn, t->folded, t->len);
+  return who_contains(hay, hn, t->folded, t->len);
 }
 
 static unsigned guild_bits(const who_filter *f, const oc_guild *g) {

@@ -12,6 +12,7 @@
 #ifndef STRATUS_CHARS_WHO_H
 #define STRATUS_CHARS_WHO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,8 @@ typedef void (*who_each)(const oc_char *c, const oc_guild *g, void *ud);
 
 /* Sets a text filter from valid UTF-8 of at most WHO_MAX_TEXT bytes. */
 void who_text_set(who_text *t, const char *s, size_t len);
+/* Does hay[0..hn) contain needle[0..nn)? (An empty needle is contained.) */
+bool who_contains(const char *hay, size_t hn, const char *needle, size_t nn);
 /* Runs the query and returns how many characters match in total. */
 uint32_t who_run(const online *o, const who_filter *f, who_each each, void *ud);
 

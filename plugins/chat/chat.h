@@ -10,7 +10,7 @@
  *   chat_channel.c   channels, members and bans in memory
  *   chat_sql.c       database work (worker threads)
  *   chat_events.c    chat.gw.ALL.channel.* payloads
- *   chat_text.c      UTF-8 checks, case folding, name rules
+ * Names are checked and case-folded with the SDK's <stratus/text.h>.
  */
 #ifndef CHAT_H
 #define CHAT_H
@@ -28,8 +28,7 @@ extern const stratus_host_api *chat_host;
  * names of 12 characters (UTF-8: up to 4 bytes each). */
 #define CHAT_CHANNEL_NAME_MAX 99
 #define CHAT_PASSWORD_MAX 31
-#define CHAT_PLAYER_NAME_CHARS 12
-#define CHAT_PLAYER_NAME_BYTES 48
+#define CHAT_PLAYER_NAME_BYTES STRATUS_NAME_PLAYER_BYTES
 
 /* ChannelFlags */
 #define CHAT_CHANNEL_CUSTOM 0x01
@@ -252,18 +251,6 @@ typedef struct chat_plan {
 
 typedef enum chat_decision { CHAT_DECIDED, CHAT_NEED_LOOKUP } chat_decision;
 
-/* ---- chat_text.c -------------------------------------------------------- */
-bool chat_utf8_valid(const char *s, size_t len, size_t *chars);
-/* Lower-cases s into out; false on bad UTF-8 or when out (strlen(s) + 4
- * bytes suffice: folding never lengthens) is too small. */
-bool chat_fold(const char *s, char *out, size_t out_size);
-/* AzerothCore's normalizePlayerName: first letter upper, the rest lower. */
-bool chat_normalize_name(const char *s, char *out, size_t out_size);
-/* NULL when acceptable, else why not. */
-const char *chat_check_player_name(const char *s);
-const char *chat_check_channel_name(const char *s, bool joining);
-uint8_t chat_team_of_race(uint32_t race); /* 0 Alliance, 1 Horde, 2 unknown */
-
 /* ---- chat_channel.c ----------------------------------------------------- */
 chat_channel *chat_channel_find(chat_plugin *p, uint32_t realm, uint8_t team, const char *key);
 chat_channel *chat_channel_new(chat_plugin *p, uint32_t realm, uint8_t team, const char *key,
@@ -291,6 +278,7 @@ chat_decision chat_decide(chat_channel *ch, chat_op *op, const chat_config *cfg,
                           chat_plan *plan);
 /* Checks of SendChannelMessage on the committed state; a Status value. */
 int chat_check_speak(chat_channel *ch, uint64_t sender, uint64_t now_ms);
+uint8_t chat_team_of_race(uint32_t race); /* 0 Alliance, 1 Horde, 2 unknown */
 
 /* ---- chat_queue.c ------------------------------------------------------- */
 /* Queue `op` on its channel (loading it first when needed). Takes op. */

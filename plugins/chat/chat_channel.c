@@ -101,7 +101,7 @@ chat_member *chat_member_add(chat_channel *ch, uint64_t guid, const char *name, 
   m->flags = flags;
   m->seq = seq;
   snprintf(m->name, sizeof(m->name), "%s", name);
-  if (!chat_fold(m->name, m->fold, sizeof(m->fold))) m->fold[0] = '\0';
+  stratus_name_fold_str(m->name, m->fold, sizeof(m->fold)); /* "" if not UTF-8 */
   void **node = tsearch(m, &ch->members_by_guid, member_cmp);
   if (!node || *node != m) {
     free(m);

@@ -93,6 +93,18 @@ static bool check_text(stratus_call *call, const char *what, const char *why) {
   return fail(call, what, why);
 }
 
+/* NULL when s can name a channel, else why not. `joining`: a join of a
+ * custom (non-DBC) channel, whose name must not start with a digit. */
+static const char *check_channel_name(const char *s, bool joining) {
+  size_t len = strlen(s);
+  if (len == 0) return "is empty";
+  if (len > CHAT_CHANNEL_NAME_MAX) return "is longer than 99 bytes";
+  if (!stratus_utf8_valid(s, len, NULL)) return "is not valid UTF-8";
+  if (joining && s[0] >= '0' && s[0] <= '9') return "starts with a digit";
+  if (strchr(s, '|')) return "contains '|' (chat links are not channel names)";
+  return NULL;
+}
+
 static bool check_message(stratus_call *call, const chat_config *cfg, const chat_req *r) {
   size_t len = strlen(r->message);
   if (len == 0) return fail(call, "message", "is empty");
@@ -102,26 +114,26 @@ static bool check_message(stratus_call *call, const chat_config *cfg, const chat
                     cfg->max_message);
     return false;
   }
-  if (!chat_utf8_valid(r->message, len, NULL))
+  if (!stratus_utf8_valid(r->message, len, NULL))
     return fail(call, "message", "is not valid UTF-8");
   if (r->chat_tag > 0xFF)
     return fail(call, "senderChatTag", "exceeds 255");
-  return check_text(call, "senderName", chat_check_player_name(r->actor_name));
+  return check_text(call, "senderName", stratus_name_check_player(r->actor_name));
 }
 
 static bool check_shape(stratus_call *call, const chat_config *cfg, const method *m,
                         chat_req *r) {
   switch (m->shape) {
-  case SHAPE_TARGET: return check_text(call, "targetName", chat_check_player_name(r->target));
+  case SHAPE_TARGET: return check_text(call, "targetName", stratus_name_check_player(r->target));
   case SHAPE_PASSWORD:
   case SHAPE_JOIN:
     if (strlen(r->password) > CHAT_PASSWORD_MAX)
       return fail(call, "password",
                   "is longer than 31 bytes");
-    if (!chat_utf8_valid(r->password, strlen(r->password), NULL))
+    if (!stratus_utf8_valid(r->password, strlen(r->password), NULL))
       return fail(call, "password", "is not valid UTF-8");
     return m->shape == SHAPE_PASSWORD ||
-           check_text(call, "playerName", chat_check_player_name(r->actor_name));
+           check_text(call, "playerName", stratus_name_check_player(r->actor_name));
   case SHAPE_MESSAGE: return check_message(call, cfg, r);
   default: return true;
   }
@@ -159,7 +171,7 @@ static bool parse(stratus_ctx *ctx, stratus_call *call, const chat_config *cfg, 
   r->team = (uint8_t)team;
   bool joining_custom = m->shape == SHAPE_JOIN && r->dbc_id == 0;
   return check_guid(call, r->realm, &r->actor, m->shape == SHAPE_JOIN ? "playerGUID" : "GUID") &&
-         check_text(call, "channelName", chat_check_channel_name(r->channel, joining_custom)) &&
+         check_text(call, "channelName", check_channel_name(r->channel, joining_custom)) &&
          check_shape(call, cfg, m, r) && check_realm(ctx, call, r->realm);
 }
 
@@ -260,7 +272,7 @@ typedef struct chat_route route;
 /* A message on a loaded channel needs nothing stored: answer now. */
 static bool speak_now(chat_plugin *p, stratus_call *call, const route *rt, const chat_req *r) {
   char key[sizeof(((chat_channel *)0)->key)];
-  if (!chat_fold(r->channel, key, sizeof(key))) return false;
+  if (!stratus_name_fold_str(r->channel, key, sizeof(key))) return false;
   chat_channel *ch = chat_channel_find(p, r->realm, r->team, key);
   if (!ch || ch->state != CHAT_READY) return false;
   int status = chat_check_speak(ch, r->actor, host->now_ms(p->ctx));

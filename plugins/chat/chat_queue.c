@@ -279,7 +279,7 @@ static void start_online_lookup(chat_channel *ch, chat_op *op) {
     return;
   }
   oc->channel = ch;
-  chat_normalize_name(op->req.target, oc->name, sizeof(oc->name));
+  stratus_name_form_str(op->req.target, oc->name, sizeof(oc->name));
   v1__character_online_by_name_request__init(&oc->req);
   oc->req.realmid = ch->realm;
   oc->req.charactername = oc->name;
@@ -312,7 +312,7 @@ static bool start_lookup(chat_channel *ch, chat_op *op) {
   }
   j->what = op->want;
   j->guid = op->want == CHAT_LOOKUP_TARGET_ACCOUNT ? t->guid : op->req.actor;
-  chat_normalize_name(op->req.target ? op->req.target : "", j->name, sizeof(j->name));
+  stratus_name_form_str(op->req.target ? op->req.target : "", j->name, sizeof(j->name));
   submit_lookup(ch, j);
   return false;
 }
@@ -445,11 +445,12 @@ static void start_load(chat_channel *ch) {
 
 void chat_submit(chat_plugin *p, chat_op *op) {
   char key[sizeof(((chat_channel *)0)->key)];
-  if (!chat_fold(op->req.channel, key, sizeof(key))) {
+  if (!stratus_name_fold_str(op->req.channel, key, sizeof(key))) {
     chat_op_fail(op, STRATUS_GRPC_INVALID_ARGUMENT, "channelName is not valid UTF-8");
     return;
   }
-  if (op->req.target) chat_fold(op->req.target, op->target_fold, sizeof(op->target_fold));
+  if (op->req.target)
+    stratus_name_fold_str(op->req.target, op->target_fold, sizeof(op->target_fold));
   chat_channel *ch = chat_channel_find(p, op->req.realm, op->req.team, key);
   bool fresh = !ch;
   if (fresh && !(ch = chat_channel_new(p, op->req.realm, op->req.team, key, op->req.channel))) {

@@ -225,7 +225,7 @@ static chat_decision decide_unban(chat_channel *ch, chat_op *op, uint32_t now, c
     write_add(pl, CHAT_W_BAN_DEL, op->found_guid, 0);
     chat_event *e = event_add(pl, CHAT_EV_NOTIFY, CHAT_NOTIFY_PLAYER_UNBANNED, op->found_guid);
     e->second = a->guid;
-    chat_normalize_name(op->req.target, e->target_name, sizeof(e->target_name));
+    stratus_name_form_str(op->req.target, e->target_name, sizeof(e->target_name));
   }
   return CHAT_DECIDED;
 }
@@ -350,7 +350,7 @@ static chat_decision decide_invite(chat_channel *ch, chat_op *op, const chat_con
   else if (!op->ignored) {
     chat_event *e = event_add(pl, CHAT_EV_NOTIFY, CHAT_NOTIFY_INVITE, a->guid);
     e->affects = op->found_guid;
-    chat_normalize_name(op->req.target, e->target_name, sizeof(e->target_name));
+    stratus_name_form_str(op->req.target, e->target_name, sizeof(e->target_name));
   }
   return CHAT_DECIDED;
 }
@@ -411,4 +411,12 @@ int chat_check_speak(chat_channel *ch, uint64_t sender, uint64_t now_ms) {
   if (delay_ms && m->last_speak_ms && now_ms - m->last_speak_ms < delay_ms) return ST_THROTTLED;
   m->last_speak_ms = now_ms;
   return ST_OK;
+}
+
+uint8_t chat_team_of_race(uint32_t race) {
+  switch (race) {
+  case 1: case 3: case 4: case 7: case 11: return 0; /* Human Dwarf NightElf Gnome Draenei */
+  case 2: case 5: case 6: case 8: case 10: return 1; /* Orc Undead Tauren Troll BloodElf */
+  default: return 2;
+  }
 }

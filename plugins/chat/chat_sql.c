@@ -91,7 +91,7 @@ static int adopt_core_channel(stratus_db *db, chat_load_job *j) {
   while ((rc = host->rows_next(r)) == 1) {
     char fold[sizeof(j->key)];
     const char *name = text_or_empty(r, 1);
-    if (!chat_fold(name, fold, sizeof(fold)) || strcmp(fold, j->key) != 0) continue;
+    if (!stratus_name_fold_str(name, fold, sizeof(fold)) || strcmp(fold, j->key) != 0) continue;
     j->exists = true;
     j->ac_id = (uint32_t)host->rows_uint(r, 0);
     snprintf(j->props.name, sizeof(j->props.name), "%s", name);
@@ -175,7 +175,8 @@ static int load_rights(stratus_db *db, chat_load_job *j) {
   if (rc != 0) return rc;
   while ((rc = host->rows_next(r)) == 1) {
     char fold[sizeof(j->key)];
-    if (!chat_fold(text_or_empty(r, 0), fold, sizeof(fold)) || strcmp(fold, j->key) != 0)
+    if (!stratus_name_fold_str(text_or_empty(r, 0), fold, sizeof(fold)) ||
+        strcmp(fold, j->key) != 0)
       continue;
     j->has_rights = true;
     j->rights.flags = (uint32_t)host->rows_uint(r, 1);

@@ -17,7 +17,6 @@
 
 #include "guid.h"
 #include "realid.h"
-#include "text.h"
 
 static uint64_t u64_of(json_t *o, const char *key) {
   json_t *v = json_object_get(o, key);

@@ -19,7 +19,6 @@
 
 #include "guid.h"
 #include "realid.h"
-#include "text.h"
 
 /* ---- checks ------------------------------------------------------------------------ */
 
@@ -62,8 +61,8 @@ static bool input_ok(stratus_call *call, uint32_t realm, uint64_t guid, const ch
   if (!guid_resolve(realm, guid, &r, &j->low))
     return INVALID(call, "playerGUID %llu is not a player GUID", (unsigned long long)guid);
   if (r != realm) return INVALID(call, "playerGUID belongs to realm %u, not %u", r, realm);
-  int chars = text_utf8_chars(note, strlen(note));
-  if (chars < 0 || chars > RID_NOTE_CHARS)
+  size_t chars;
+  if (!stratus_utf8_valid(note, strlen(note), &chars) || chars > RID_NOTE_CHARS)
     return INVALID(call, "note must be valid UTF-8 of at most %d characters", RID_NOTE_CHARS);
   j->realm = realm;
   j->note = note;

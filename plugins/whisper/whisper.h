@@ -5,7 +5,7 @@
  *   whisper_directory.c  who is online where (from the gateways' events)
  *   whisper_handler.c    the RPC: checks, receiver resolution, delivery
  *   whisper_policy.c     the crossrealm policy: shared context, Real ID
- *   whisper_text.c       UTF-8 checks and case folding of names
+ * Names are checked and case-folded with the SDK's <stratus/text.h>.
  */
 #ifndef WHISPER_H
 #define WHISPER_H
@@ -19,8 +19,7 @@
 
 extern const stratus_host_api *whisper_host;
 
-#define WHISPER_NAME_CHARS 12
-#define WHISPER_NAME_BYTES 48
+#define WHISPER_NAME_BYTES STRATUS_NAME_PLAYER_BYTES
 #define WHISPER_GATEWAY_MAX 63
 
 typedef struct whisper_config {
@@ -50,11 +49,6 @@ typedef struct whisper_plugin {
   size_t online;
   stratus_metric *m_whispers, *m_online;
 } whisper_plugin;
-
-/* ---- whisper_text.c --------------------------------------------------------- */
-bool whisper_utf8_valid(const char *s, size_t len, size_t *chars);
-bool whisper_fold(const char *s, char *out, size_t out_size);
-const char *whisper_check_name(const char *s); /* NULL when acceptable */
 
 /* ---- whisper_directory.c ---------------------------------------------------- */
 int whisper_directory_subscribe(stratus_ctx *ctx, whisper_plugin *p);

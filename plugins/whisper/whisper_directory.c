@@ -128,7 +128,7 @@ static void on_logged_in(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   const char *name = json_string_value(json_object_get(o, "CharName"));
   const char *gateway = gateway_of(o, "GatewayID");
   whisper_char *c = NULL;
-  if (realm && guid && gateway && name && !whisper_check_name(name) &&
+  if (realm && guid && gateway && name && !stratus_name_check_player(name) &&
       (c = calloc(1, sizeof(*c)))) {
     *c = (whisper_char){.realm = realm, .guid = guid,
                         .race = (uint8_t)uint_of(o, "CharRace", 255),
@@ -139,7 +139,7 @@ static void on_logged_in(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
                         .zone = (uint32_t)uint_of(o, "CharZone", UINT32_MAX)};
     snprintf(c->name, sizeof(c->name), "%s", name);
     snprintf(c->gateway, sizeof(c->gateway), "%s", gateway);
-    whisper_fold(c->name, c->fold, sizeof(c->fold));
+    stratus_name_fold_str(c->name, c->fold, sizeof(c->fold));
     whisper_char *old = whisper_find_guid(p, realm, guid);
     if (old) remove_char(p, old); /* a new session (maybe another gateway) */
     void **node = tsearch(c, &p->by_guid, guid_cmp);

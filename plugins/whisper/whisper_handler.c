@@ -138,8 +138,9 @@ static bool check(whisper_plugin *p, stratus_call *call, const V1__SendWhisperMe
     return invalid(call, "senderGUID", "carries another realm than realmID");
   *sender &= 0xFFFFFFFFu;
   const char *why;
-  if ((why = whisper_check_name(r->sendername))) return invalid(call, "senderName", why);
-  if ((why = whisper_check_name(r->receivername))) return invalid(call, "receiverName", why);
+  if ((why = stratus_name_check_player(r->sendername))) return invalid(call, "senderName", why);
+  if ((why = stratus_name_check_player(r->receivername)))
+    return invalid(call, "receiverName", why);
   if (len == 0) return invalid(call, "msg", "is empty");
   if ((int64_t)len > p->config->max_message) {
     host->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT,
@@ -147,7 +148,7 @@ static bool check(whisper_plugin *p, stratus_call *call, const V1__SendWhisperMe
                     p->config->max_message);
     return false;
   }
-  if (!whisper_utf8_valid(r->msg, len, NULL)) return invalid(call, "msg", "is not valid UTF-8");
+  if (!stratus_utf8_valid(r->msg, len, NULL)) return invalid(call, "msg", "is not valid UTF-8");
   if ((r->senderrace | r->senderclass | r->sendergender | r->senderchattag) > 0xFF)
     return invalid(call, "senderRace, senderClass, senderGender and senderChatTag",
                    "must fit in 8 bits");
@@ -159,7 +160,7 @@ typedef enum { FOUND, NOT_FOUND, AMBIGUOUS } resolution;
 static resolution resolve(whisper_plugin *p, const V1__SendWhisperMessageRequest *r,
                           const whisper_char **out) {
   char fold[WHISPER_NAME_BYTES + 1];
-  if (!whisper_fold(r->receivername, fold, sizeof(fold))) return NOT_FOUND;
+  if (!stratus_name_fold_str(r->receivername, fold, sizeof(fold))) return NOT_FOUND;
   const whisper_char *all = whisper_find_name(p, fold);
   uint32_t realm = r->receiverrealmid ? r->receiverrealmid : r->realmid;
   for (const whisper_char *c = all; c; c = c->same_name)

@@ -6,5 +6,6 @@
 #include "errors.h"
 #include "plugin.h"
 #include "host.h"
+#include "text.h"
 
 #endif

@@ -10,10 +10,11 @@
 
 #include <cmocka.h>
 
+#include <stratus/text.h>
+
 #include "guid.h"
 #include "hmap.h"
 #include "online.h"
-#include "text.h"
 #include "who.h"
 
 /* ---- hmap ---------------------------------------------------------------------- */
@@ -51,6 +52,12 @@ static void test_hmap_against_reference(void **state) {
 
 /* ---- text ---------------------------------------------------------------------- */
 
+/* Code points in s[0..n), or -1 when it is not valid UTF-8 or holds a NUL. */
+static int text_utf8_chars(const char *s, size_t n) {
+  size_t chars;
+  return stratus_utf8_valid(s, n, &chars) ? (int)chars : -1;
+}
+
 static void test_utf8_validation(void **state) {
   (void)state;
   assert_int_equal(text_utf8_chars("Arthas", 6), 6);
@@ -68,18 +75,18 @@ static void test_folding_and_name_form(void **state) {
   char out[64];
   const char *in = "\xC3\x84RTHAS \xD0\x90\xD0\xB1 \xC5\x81\xC3\xBF \xCE\xA3\xCF\x82";
   size_t n = strlen(in);
-  text_fold(in, n, out);
+  stratus_name_fold(in, n, out);
   out[n] = '\0';
   assert_string_equal(out, "\xC3\xA4rthas \xD0\xB0\xD0\xB1 \xC5\x82\xC3\xBF \xCF\x83\xCF\x83");
-  text_name_form("\xC3\xA4RTHAS", 7, out);
+  stratus_name_form("\xC3\xA4RTHAS", 7, out);
   out[7] = '\0';
   assert_string_equal(out, "\xC3\x84rthas");
-  text_name_form("\xD0\xB0\xD0\x91\xD0\x92", 6, out); /* аБВ -> Абв */
+  stratus_name_form("\xD0\xB0\xD0\x91\xD0\x92", 6, out); /* аБВ -> Абв */
   out[6] = '\0';
   assert_string_equal(out, "\xD0\x90\xD0\xB1\xD0\xB2");
-  assert_true(text_contains("arthas", 6, "tha", 3));
-  assert_false(text_contains("arthas", 6, "thx", 3));
-  assert_true(text_contains("ab", 2, "", 0));
+  assert_true(who_contains("arthas", 6, "tha", 3));
+  assert_false(who_contains("arthas", 6, "thx", 3));
+  assert_true(who_contains("ab", 2, "", 0));
 }
 
 /* ---- online cache -------------------------------------------------------------- */

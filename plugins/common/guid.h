@@ -6,10 +6,10 @@
  * player high GUID is 0). A value with bits set at 48 or above is not a
  * player GUID.
  *
- * Shared by the characters and realid plugins.
+ * Part of stratus_plugin_common (used by the characters and realid plugins).
  */
-#ifndef STRATUS_CHARS_GUID_H
-#define STRATUS_CHARS_GUID_H
+#ifndef STRATUS_PLUGIN_COMMON_GUID_H
+#define STRATUS_PLUGIN_COMMON_GUID_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -6,10 +6,10 @@
  * hash alone identifies the value (hmap_mix64 of a 64-bit key is a
  * bijection, so equal hashes mean equal keys).
  *
- * Shared by the characters and realid plugins (realid compiles this file).
+ * Part of stratus_plugin_common (used by the characters and realid plugins).
  */
-#ifndef STRATUS_CHARS_HMAP_H
-#define STRATUS_CHARS_HMAP_H
+#ifndef STRATUS_PLUGIN_COMMON_HMAP_H
+#define STRATUS_PLUGIN_COMMON_HMAP_H
 
 #include <stdbool.h>
 #include <stddef.h>
