@@ -103,6 +103,17 @@ int chars_submit(chars *st, stratus_call *call, uint32_t realm, stratus_db_work 
   return rc;
 }
 
+void chars_submit_copy(chars *st, stratus_call *call, uint32_t realm, const void *proto,
+                       size_t size, stratus_db_work work, stratus_db_done done) {
+  void *job = malloc(size);
+  if (!job) {
+    HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+    return;
+  }
+  memcpy(job, proto, size);
+  if (chars_submit(st, call, realm, work, done, job) != 0) free(job);
+}
+
 void chars_fail_job(stratus_call *call, int result, const char *error, uint32_t realm) {
   switch (result) {
   case STRATUS_EUNAVAILABLE:

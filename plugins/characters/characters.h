@@ -94,6 +94,10 @@ bool chars_text_ok(stratus_call *call, const char *s, int max_chars, const char 
  * (when not NULL) and returns the error (the job is not run). */
 int chars_submit(chars *st, stratus_call *call, uint32_t realm, stratus_db_work work,
                  stratus_db_done done, void *job);
+/* Copies `size` bytes of `proto` to the heap and submits the copy as the
+ * job (the done function frees it); on failure fails `call` and frees it. */
+void chars_submit_copy(chars *st, stratus_call *call, uint32_t realm, const void *proto,
+                       size_t size, stratus_db_work work, stratus_db_done done);
 /* Answers a call whose job failed with the matching gRPC status. */
 void chars_fail_job(stratus_call *call, int result, const char *error, uint32_t realm);
 

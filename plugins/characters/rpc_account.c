@@ -123,17 +123,6 @@ static void write_done(stratus_ctx *ctx, void *arg, int result, const char *erro
   free_account_job(j);
 }
 
-static void submit_account(chars *st, stratus_call *call, const account_job *proto,
-                           stratus_db_work work, stratus_db_done done) {
-  account_job *j = malloc(sizeof(*j));
-  if (!j) {
-    HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
-  *j = *proto;
-  if (chars_submit(st, call, j->realm, work, done, j) != 0) free(j);
-}
-
 static void account_data(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
                          void *ud) {
   const V1__AccountDataForAccountRequest *req = (const void *)msg;
@@ -145,7 +134,7 @@ static void account_data(stratus_ctx *ctx, stratus_call *call, const ProtobufCMe
     return;
   }
   account_job j = {.st = st, .call = call, .realm = req->realmid, .account = req->accountid};
-  submit_account(st, call, &j, read_work, read_done);
+  chars_submit_copy(st, call, j.realm, &j, sizeof(j), read_work, read_done);
 }
 
 static void update_account_data(stratus_ctx *ctx, stratus_call *call,
@@ -169,7 +158,7 @@ static void update_account_data(stratus_ctx *ctx, stratus_call *call,
   }
   account_job j = {.st = st, .call = call, .realm = req->realmid, .account = req->accountid,
                    .type = req->type, .time = req->time, .data = req->data};
-  submit_account(st, call, &j, write_work, write_done);
+  chars_submit_copy(st, call, j.realm, &j, sizeof(j), write_work, write_done);
 }
 
 /* ---- SavePlayerPosition ----------------------------------------------------------- */
@@ -237,13 +226,8 @@ static void save_position(stratus_ctx *ctx, stratus_call *call, const ProtobufCM
     HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "the position is not finite");
     return;
   }
-  position_job *j = malloc(sizeof(*j));
-  if (!j) {
-    HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
-  *j = (position_job){call, realm, low, req->mapid, req->x, req->y, req->z, req->o};
-  if (chars_submit(st, call, realm, position_work, position_done, j) != 0) free(j);
+  position_job j = {call, realm, low, req->mapid, req->x, req->y, req->z, req->o};
+  chars_submit_copy(st, call, realm, &j, sizeof(j), position_work, position_done);
 }
 
 const chars_method chars_account_methods[] = {

@@ -173,16 +173,6 @@ static void login_done(stratus_ctx *ctx, void *arg, int result, const char *erro
   items_when_ready(j->st, reply_login, j);
 }
 
-static void start_login(chars *st, stratus_call *call, login_job *proto) {
-  login_job *j = malloc(sizeof(*j));
-  if (!j) {
-    HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
-  *j = *proto;
-  if (chars_submit(st, call, j->realm, login_work, login_done, j) != 0) free(j);
-}
-
 static void for_account(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
                         void *ud) {
   const V1__CharactersToLoginForAccountRequest *req = (const void *)msg;
@@ -194,7 +184,7 @@ static void for_account(stratus_ctx *ctx, stratus_call *call, const ProtobufCMes
     return;
   }
   login_job j = {.st = st, .call = call, .realm = req->realmid, .account = req->accountid};
-  start_login(st, call, &j);
+  chars_submit_copy(st, call, j.realm, &j, sizeof(j), login_work, login_done);
 }
 
 static void by_guid(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
@@ -213,7 +203,7 @@ static void by_guid(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage
   }
   login_job j = {.st = st, .call = call, .by_guid = true, .realm = realm, .low = low,
                  .account = req->accountid};
-  start_login(st, call, &j);
+  chars_submit_copy(st, call, j.realm, &j, sizeof(j), login_work, login_done);
 }
 
 const chars_method chars_login_methods[] = {

@@ -171,22 +171,13 @@ static bool player_ok(chars *st, stratus_call *call, uint32_t realm, uint64_t gu
   return true;
 }
 
-static void submit(chars *st, stratus_call *call, const social_job *proto) {
-  social_job *j = malloc(sizeof(*j));
-  if (!j) {
-    HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
-  *j = *proto;
-  if (chars_submit(st, call, j->realm, social_work, social_done, j) != 0) free(j);
-}
-
 static void get_friends(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
                         void *ud) {
   const V1__GetFriendsListRequest *req = (const void *)msg;
   social_job j = {.st = ud, .call = call, .op = SOCIAL_LIST, .realm = req->realmid};
   (void)ctx;
-  if (player_ok(ud, call, req->realmid, req->playerguid, &j.player)) submit(ud, call, &j);
+  if (player_ok(ud, call, req->realmid, req->playerguid, &j.player))
+    chars_submit_copy(ud, call, j.realm, &j, sizeof(j), social_work, social_done);
 }
 
 /* AddFriend and AddIgnore: self and other realms are answered here; the rest
@@ -225,7 +216,7 @@ static void add_friend(stratus_ctx *ctx, stratus_call *call, const ProtobufCMess
   (void)ctx;
   if (!chars_text_ok(call, req->note, SOCIAL_NOTE_CHARS, "note")) return;
   if (add_checks(ud, call, &j, req->realmid, req->playerguid, req->friendguid, "friendGUID"))
-    submit(ud, call, &j);
+    chars_submit_copy(ud, call, j.realm, &j, sizeof(j), social_work, social_done);
 }
 
 static void add_ignore(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
@@ -235,7 +226,7 @@ static void add_ignore(stratus_ctx *ctx, stratus_call *call, const ProtobufCMess
                   .note = ""};
   (void)ctx;
   if (add_checks(ud, call, &j, req->realmid, req->playerguid, req->ignoredguid, "ignoredGUID"))
-    submit(ud, call, &j);
+    chars_submit_copy(ud, call, j.realm, &j, sizeof(j), social_work, social_done);
 }
 
 /* RemoveFriend, RemoveIgnore, SetFriendNote: a pair of the same realm. */
@@ -252,7 +243,7 @@ static void pair_request(chars *st, stratus_call *call, social_op op, uint32_t r
                     other_realm);
     return;
   }
-  submit(st, call, &j);
+  chars_submit_copy(st, call, j.realm, &j, sizeof(j), social_work, social_done);
 }
 
 static void remove_friend(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
@@ -292,7 +283,7 @@ static void notify_status(stratus_ctx *ctx, stratus_call *call, const ProtobufCM
     return;
   }
   j.status = (uint8_t)req->status;
-  submit(ud, call, &j);
+  chars_submit_copy(ud, call, j.realm, &j, sizeof(j), social_work, social_done);
 }
 
 const chars_method chars_social_methods[] = {
