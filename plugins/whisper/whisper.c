@@ -35,14 +35,19 @@ static int whisper_init(stratus_ctx *ctx, const void *config, void **state) {
   static const stratus_metric_desc online = {
       sizeof(stratus_metric_desc), STRATUS_METRIC_GAUGE, "stratus_whisper_online",
       "Characters in the whisper plugin's online directory", NULL, NULL, 0};
+  static const stratus_metric_desc lfg_groups = {
+      sizeof(stratus_metric_desc), STRATUS_METRIC_GAUGE, "stratus_whisper_lfg_groups",
+      "Dungeon-finder groups the whisper plugin knows of", NULL, NULL, 0};
   whisper_plugin *p = calloc(1, sizeof(*p));
   if (!p) return STRATUS_ENOMEM;
   p->config = config;
   p->ctx = ctx;
   p->m_whispers = host->metric_register(ctx, &whispers);
   p->m_online = host->metric_register(ctx, &online);
-  int rc = p->m_whispers && p->m_online ? 0 : STRATUS_EEXIST;
+  p->m_lfg_groups = host->metric_register(ctx, &lfg_groups);
+  int rc = p->m_whispers && p->m_online && p->m_lfg_groups ? 0 : STRATUS_EEXIST;
   if (rc == 0) rc = whisper_directory_subscribe(ctx, p);
+  if (rc == 0) rc = whisper_groups_subscribe(ctx, p);
   if (rc == 0)
     rc = host->rpc_register(ctx, &v1__chat_service__descriptor, "SendWhisperMessage",
                             whisper_handle, p);
@@ -51,6 +56,7 @@ static int whisper_init(stratus_ctx *ctx, const void *config, void **state) {
     return rc;
   }
   host->metric_set(p->m_online, NULL, 0);
+  host->metric_set(p->m_lfg_groups, NULL, 0);
   *state = p;
   return 0;
 }
@@ -69,6 +75,7 @@ static void whisper_stop(stratus_ctx *ctx, void *state) {
 static void whisper_destroy(stratus_ctx *ctx, void *state) {
   (void)ctx;
   whisper_directory_free(state);
+  whisper_groups_free(state);
   free(state);
 }
 

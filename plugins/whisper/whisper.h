@@ -4,6 +4,7 @@
  *   whisper.c            descriptor, config, lifecycle, metrics
  *   whisper_directory.c  who is online where (from the gateways' events)
  *   whisper_handler.c    the RPC: checks, receiver resolution, delivery
+ *   whisper_groups.c     dungeon-finder groups (from group and matchmaking events)
  *   whisper_policy.c     the crossrealm policy: shared context, Real ID
  * Names are checked and case-folded with the SDK's <stratus/text.h>.
  */
@@ -13,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include <stratus/proto/chat/chat.pb-c.h>
 #include <stratus/stratus.h>
@@ -47,19 +50,38 @@ typedef struct whisper_plugin {
   void *by_guid;           /* tsearch root: whisper_char by (realm, guid) */
   void *by_name;           /* tsearch root: name buckets by folded name */
   size_t online;
-  stratus_metric *m_whispers, *m_online;
+  void *lfg_groups;        /* tsearch root: dungeon-finder groups by (home realm, id) */
+  void *lfg_members;       /* tsearch root: their members by (realm, guid) */
+  size_t lfg_group_count;
+  stratus_metric *m_whispers, *m_online, *m_lfg_groups;
 } whisper_plugin;
 
 /* ---- whisper_directory.c ---------------------------------------------------- */
+typedef struct whisper_subscription {
+  const char *subject;
+  stratus_event_cb cb;
+} whisper_subscription;
+int whisper_subscribe_all(stratus_ctx *ctx, whisper_plugin *p, const whisper_subscription *subs,
+                          size_t n);
+/* The event's payload when it is a JSON object (the caller decrefs), else NULL. */
+json_t *whisper_payload(const stratus_event *ev);
+/* An unsigned field, or 0 when absent, negative or above max. */
+uint64_t whisper_uint(json_t *o, const char *key, uint64_t max);
 int whisper_directory_subscribe(stratus_ctx *ctx, whisper_plugin *p);
 void whisper_directory_free(whisper_plugin *p);
 whisper_char *whisper_find_guid(whisper_plugin *p, uint32_t realm, uint64_t guid);
 /* Characters named `fold` (any realm): the first, linked by same_name. */
 whisper_char *whisper_find_name(whisper_plugin *p, const char *fold);
 
+/* ---- whisper_groups.c ------------------------------------------------------- */
+int whisper_groups_subscribe(stratus_ctx *ctx, whisper_plugin *p);
+void whisper_groups_free(whisper_plugin *p);
+bool whisper_same_lfg_group(whisper_plugin *p, const whisper_char *a, const whisper_char *b);
+
 /* ---- whisper_policy.c ------------------------------------------------------- */
-/* A crossrealm context both characters share that the host can check:
- * today, being on the same crossrealm map. */
+/* A crossrealm context both characters share that the host can check: the
+ * same crossrealm map (battleground, arena, crossrealm dungeon or zone), or
+ * the same dungeon-finder group. */
 bool whisper_shared_context(whisper_plugin *p, const whisper_char *sender,
                             const whisper_char *receiver);
 bool whisper_crossrealm_map(whisper_plugin *p, uint32_t realm, uint32_t map);

@@ -92,7 +92,7 @@ static bool link_name(whisper_plugin *p, whisper_char *c) {
 
 /* ---- event payloads ----------------------------------------------------------- */
 
-static json_t *payload_of(const stratus_event *ev) {
+json_t *whisper_payload(const stratus_event *ev) {
   json_t *p = json_loadb(ev->payload, ev->payload_len, 0, NULL);
   if (!json_is_object(p)) {
     json_decref(p);
@@ -101,7 +101,7 @@ static json_t *payload_of(const stratus_event *ev) {
   return p;
 }
 
-static uint64_t uint_of(json_t *o, const char *key, uint64_t max) {
+uint64_t whisper_uint(json_t *o, const char *key, uint64_t max) {
   json_int_t v = json_integer_value(json_object_get(o, key));
   return v < 0 || (uint64_t)v > max ? 0 : (uint64_t)v;
 }
@@ -120,23 +120,23 @@ static const char *gateway_of(json_t *o, const char *key) {
 
 static void on_logged_in(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
-  json_t *o = payload_of(ev);
+  json_t *o = whisper_payload(ev);
   (void)ctx;
   if (!o) return;
-  uint32_t realm = (uint32_t)uint_of(o, "RealmID", UINT32_MAX);
-  uint64_t guid = low_guid(realm, uint_of(o, "CharGUID", UINT64_MAX));
+  uint32_t realm = (uint32_t)whisper_uint(o, "RealmID", UINT32_MAX);
+  uint64_t guid = low_guid(realm, whisper_uint(o, "CharGUID", UINT64_MAX));
   const char *name = json_string_value(json_object_get(o, "CharName"));
   const char *gateway = gateway_of(o, "GatewayID");
   whisper_char *c = NULL;
   if (realm && guid && gateway && name && !stratus_name_check_player(name) &&
       (c = calloc(1, sizeof(*c)))) {
     *c = (whisper_char){.realm = realm, .guid = guid,
-                        .race = (uint8_t)uint_of(o, "CharRace", 255),
-                        .klass = (uint8_t)uint_of(o, "CharClass", 255),
-                        .gender = (uint8_t)uint_of(o, "CharGender", 255),
-                        .account = (uint32_t)uint_of(o, "AccountID", UINT32_MAX),
-                        .map = (uint32_t)uint_of(o, "CharMap", UINT32_MAX),
-                        .zone = (uint32_t)uint_of(o, "CharZone", UINT32_MAX)};
+                        .race = (uint8_t)whisper_uint(o, "CharRace", 255),
+                        .klass = (uint8_t)whisper_uint(o, "CharClass", 255),
+                        .gender = (uint8_t)whisper_uint(o, "CharGender", 255),
+                        .account = (uint32_t)whisper_uint(o, "AccountID", UINT32_MAX),
+                        .map = (uint32_t)whisper_uint(o, "CharMap", UINT32_MAX),
+                        .zone = (uint32_t)whisper_uint(o, "CharZone", UINT32_MAX)};
     snprintf(c->name, sizeof(c->name), "%s", name);
     snprintf(c->gateway, sizeof(c->gateway), "%s", gateway);
     stratus_name_fold_str(c->name, c->fold, sizeof(c->fold));
@@ -165,36 +165,36 @@ static void drop(whisper_plugin *p, uint32_t realm, uint64_t guid, const char *g
 }
 
 static void on_logged_out(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
-  json_t *o = payload_of(ev);
+  json_t *o = whisper_payload(ev);
   (void)ctx;
   if (!o) return;
-  drop(ud, (uint32_t)uint_of(o, "RealmID", UINT32_MAX), uint_of(o, "CharGUID", UINT64_MAX),
+  drop(ud, (uint32_t)whisper_uint(o, "RealmID", UINT32_MAX), whisper_uint(o, "CharGUID", UINT64_MAX),
        gateway_of(o, "GatewayID"));
   json_decref(o);
 }
 
 static void on_updates(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
-  json_t *o = payload_of(ev), *updates;
+  json_t *o = whisper_payload(ev), *updates;
   (void)ctx;
   if (!o) return;
-  uint32_t realm = (uint32_t)uint_of(o, "RealmID", UINT32_MAX);
+  uint32_t realm = (uint32_t)whisper_uint(o, "RealmID", UINT32_MAX);
   updates = json_object_get(o, "Updates"); /* null: none */
   for (size_t i = 0; i < json_array_size(updates); i++) {
     json_t *u = json_array_get(updates, i);
-    whisper_char *c = whisper_find_guid(p, realm, low_guid(realm, uint_of(u, "i", UINT64_MAX)));
+    whisper_char *c = whisper_find_guid(p, realm, low_guid(realm, whisper_uint(u, "i", UINT64_MAX)));
     if (!c) continue;
-    if (json_object_get(u, "m")) c->map = (uint32_t)uint_of(u, "m", UINT32_MAX); /* omitempty */
-    if (json_object_get(u, "z")) c->zone = (uint32_t)uint_of(u, "z", UINT32_MAX);
+    if (json_object_get(u, "m")) c->map = (uint32_t)whisper_uint(u, "m", UINT32_MAX); /* omitempty */
+    if (json_object_get(u, "z")) c->zone = (uint32_t)whisper_uint(u, "z", UINT32_MAX);
   }
   json_decref(o);
 }
 
 static void on_unhealthy_chars(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
-  json_t *o = payload_of(ev);
+  json_t *o = whisper_payload(ev);
   (void)ctx;
   if (!o) return;
-  uint32_t realm = (uint32_t)uint_of(o, "RealmID", UINT32_MAX);
+  uint32_t realm = (uint32_t)whisper_uint(o, "RealmID", UINT32_MAX);
   const char *gateway = gateway_of(o, "GatewayID");
   json_t *guids = json_object_get(o, "CharactersGUID");
   for (size_t i = 0; i < json_array_size(guids); i++) {
@@ -227,7 +227,7 @@ static void scan_gateway(const void *node, VISIT which, void *arg) {
 
 static void on_gateway_removed(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
-  json_t *o = payload_of(ev);
+  json_t *o = whisper_payload(ev);
   (void)ctx;
   if (!o) return;
   gateway_scan s = {gateway_of(o, "ID"), NULL, 0, 0};
@@ -238,18 +238,21 @@ static void on_gateway_removed(stratus_ctx *ctx, const stratus_event *ev, void *
   json_decref(o);
 }
 
-int whisper_directory_subscribe(stratus_ctx *ctx, whisper_plugin *p) {
-  static const struct {
-    const char *subject;
-    stratus_event_cb cb;
-  } subs[] = {{"gw.char.logged-in", on_logged_in},
-              {"gw.char.logged-out", on_logged_out},
-              {"gw.char.chars-updates", on_updates},
-              {"char.chars.unhealthy.gw", on_unhealthy_chars},
-              {"sr.gw.removed.unhealthy", on_gateway_removed}};
-  for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+int whisper_subscribe_all(stratus_ctx *ctx, whisper_plugin *p, const whisper_subscription *subs,
+                          size_t n) {
+  for (size_t i = 0; i < n; i++)
     if (!host->event_subscribe(ctx, subs[i].subject, subs[i].cb, p)) return STRATUS_EINVAL;
   return 0;
+}
+
+int whisper_directory_subscribe(stratus_ctx *ctx, whisper_plugin *p) {
+  static const whisper_subscription subs[] = {
+      {"gw.char.logged-in", on_logged_in},
+      {"gw.char.logged-out", on_logged_out},
+      {"gw.char.chars-updates", on_updates},
+      {"char.chars.unhealthy.gw", on_unhealthy_chars},
+      {"sr.gw.removed.unhealthy", on_gateway_removed}};
+  return whisper_subscribe_all(ctx, p, subs, sizeof(subs) / sizeof(subs[0]));
 }
 
 void whisper_directory_free(whisper_plugin *p) {

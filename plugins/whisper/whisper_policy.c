@@ -4,13 +4,14 @@
  * when both players share a crossrealm context, or when their accounts are
  * Real ID friends (asked of the realid plugin).
  *
- * Checked today: both players are on the same crossrealm map according to
- * the online directory (a map counts as crossrealm when a registered
- * crossrealm game server serves it, or when it is listed in
- * crossrealm_maps). The gateway's gatewayValidatedGameplayCrossrealmWhisper
- * claims exactly that and is not trusted. Same battleground or arena
- * instance and same dungeon-finder group belong here once the matchmaking,
- * group and lfg plugins can answer them.
+ * Checked: both players are on the same crossrealm map according to the
+ * online directory (a map counts as crossrealm when a registered crossrealm
+ * game server serves it, or when it is listed in crossrealm_maps; this is
+ * how a shared battleground or arena shows, the gateway events carry no
+ * instance), or both are in the same dungeon-finder group as the group and
+ * matchmaking services announced it (whisper_groups.c). The gateway's
+ * gatewayValidatedGameplayCrossrealmWhisper claims the same and is not
+ * trusted.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +42,10 @@ bool whisper_crossrealm_map(whisper_plugin *p, uint32_t realm, uint32_t map) {
 
 bool whisper_shared_context(whisper_plugin *p, const whisper_char *sender,
                             const whisper_char *receiver) {
-  if (!sender || !receiver || sender->map != receiver->map) return false;
-  return whisper_crossrealm_map(p, sender->realm, sender->map);
+  if (!sender || !receiver) return false;
+  if (sender->map == receiver->map && whisper_crossrealm_map(p, sender->realm, sender->map))
+    return true;
+  return whisper_same_lfg_group(p, sender, receiver);
 }
 
 /* ---- Real ID ------------------------------------------------------------------- */

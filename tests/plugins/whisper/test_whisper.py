@@ -1,9 +1,11 @@
 """The whisper plugin through a real stratusd and a real nats-server whose
 clients play the gateways: same-realm delivery reaching only the receiver's
 gateway subject with every payload field checked by name, each crossrealm
-case allowed and refused (same crossrealm map from the configuration and
-from a registered crossrealm worldserver, Real ID friends through a fake
-realid service, the gateway's claim not trusted, realid not enabled),
+case allowed and refused (same battleground or arena map from the
+configuration, same map of a registered crossrealm worldserver, same
+dungeon-finder group as the group and matchmaking services announce it,
+Real ID friends through a fake realid service, the gateway's claim not
+trusted, realid not enabled),
 ambiguous, unknown and offline receivers, the directory following logins,
 logouts, map changes and gateway loss, and bad input."""
 
@@ -25,7 +27,7 @@ _counter = itertools.count(1)
 
 class WhisperCase(unittest.TestCase):
     realid = True          # run the fake realid service as [grpc.upstream] characters
-    config = "crossrealm_maps = 30, 489\n"
+    config = "crossrealm_maps = 30, 489, 559, 562\n"
 
     @classmethod
     def setUpClass(cls):
@@ -148,6 +150,104 @@ class WhisperTests(WhisperCase):
         self.gw.client.flush()
         self.d.wait_for(lambda: self.whisper(1, 1, alice, dan).status == OK, "map updates")
         self.delivered("d")
+
+    def test_crossrealm_in_the_same_arena(self):
+        alice, dan = self.name("Alice"), self.name("Dan")
+        self.login((1, "a", 1, alice, dict(map_id=559)), (2, "d", 4, dan, dict(map_id=562)))
+        self.assertEqual(self.whisper(1, 1, alice, dan).status, NOT_FOUND)  # two arenas
+        self.gw.move(2, self.gwid("d"), self.guid(4), 559)
+        self.gw.client.flush()
+        self.d.wait_for(lambda: self.whisper(2, 4, dan, alice).status == OK, "same arena")
+        self.delivered("a", SenderRealmID=2, ReceiverRealmID=1)
+
+    def lfg_groups(self):
+        return self.d.metric("stratus_whisper_lfg_groups") or 0
+
+    def group_event(self, subject, t, payload, groups):
+        self.gw.publish(subject, t, payload)
+        self.gw.client.flush()
+        self.d.wait_for(lambda: self.lfg_groups() == groups, f"{groups} dungeon-finder groups")
+
+    def test_crossrealm_in_the_same_dungeon_finder_group(self):
+        alice, dan, eve = self.name("Alice"), self.name("Dan"), self.name("Eve")
+        a, d, e = self.guid(1), self.guid(4), self.guid(5)
+        gid, other = self.n * 10, self.n * 10 + 1
+        # Different maps, none of them crossrealm: no shared context yet.
+        self.login((1, "a", 1, alice, dict(map_id=0)), (2, "d", 4, dan, dict(map_id=1)),
+                   (2, "e", 5, eve, dict(map_id=1)))
+        self.assertEqual(self.whisper(1, 1, alice, dan).status, NOT_FOUND)
+        groups = self.lfg_groups()
+        # Matchmaking accepts a proposal: Alice (realm 1, the leader's) and
+        # Dan (realm 2) are now one dungeon-finder group of realm 1.
+        self.group_event("matchmaking.lfg.proposal.accepted", 5, {
+            "RealmID": 1, "LeaderRealmID": 1, "BattlegroupID": 1, "CrossRealm": True,
+            "ProposalID": 7, "GroupID": gid, "DungeonEntry": 285, "LeaderGUID": a,
+            "LeaderWorldserverID": "ws1", "PlayersGUID": [a, d],
+            "Members": [{"RealmID": 1, "PlayerGUID": a, "SelectedRoles": 2, "AssignedRole": 2,
+                         "QueueLeaderRealmID": 1, "QueueLeaderGUID": a, "WorldserverID": "ws1"},
+                        {"RealmID": 2, "PlayerGUID": d, "SelectedRoles": 8, "AssignedRole": 8,
+                         "QueueLeaderRealmID": 2, "QueueLeaderGUID": d, "WorldserverID": "ws2"}]},
+            groups + 1)
+        r = self.whisper(1, 1, alice, dan)
+        self.assertEqual((r.status, r.receiverRealmID), (OK, 2))
+        self.delivered("d", SenderRealmID=1, ReceiverRealmID=2)
+        self.assertEqual(self.whisper(2, 4, dan, alice).status, OK)
+        self.delivered("a")
+        # Eve is in another group: refused, in either direction.
+        self.group_event("group.created", 2, {
+            "ServiceID": "g", "RealmID": 2, "GroupID": other, "LeaderGUID": e, "GroupType": 0x08,
+            "LfgDungeonEntry": 285, "Members": [{"MemberGUID": e, "MemberName": eve}]},
+            groups + 2)
+        self.assertEqual(self.whisper(1, 1, alice, eve).status, NOT_FOUND)
+        self.assertEqual(self.whisper(2, 5, eve, alice).status, NOT_FOUND)
+        self.nothing_published()
+        # Dan leaves (a foreign member: a realm-scoped GUID in the home realm's event).
+        self.group_event("group.member.left", 4, {
+            "ServiceID": "g", "RealmID": 1, "GroupID": gid, "MemberGUID": (2 << 32) | d,
+            "MemberName": dan, "NewLeaderID": 0, "OnlineMembers": [a]}, groups + 2)
+        self.d.wait_for(lambda: self.whisper(1, 1, alice, dan).status == NOT_FOUND, "left")
+        # Eve is added to Alice's group: she leaves her own one (now empty).
+        self.group_event("group.member.added", 6, {
+            "ServiceID": "g", "RealmID": 1, "GroupID": gid, "MemberGUID": (2 << 32) | e,
+            "MemberName": eve, "OnlineMembers": [a]}, groups + 1)
+        self.assertEqual(self.whisper(1, 1, alice, eve).status, OK)
+        self.delivered("e")
+        # The group is disbanded: nothing shared any more.
+        self.group_event("group.disband", 5, {
+            "ServiceID": "g", "RealmID": 1, "GroupID": gid, "OnlineMembers": None}, groups)
+        self.assertEqual(self.whisper(1, 1, alice, eve).status, NOT_FOUND)
+        self.nothing_published()
+
+    def test_an_ordinary_group_is_no_crossrealm_context(self):
+        alice, dan = self.name("Alice"), self.name("Dan")
+        a, d, gid = self.guid(1), self.guid(4), self.n * 10
+        self.login((1, "a", 1, alice, dict(map_id=0)), (2, "d", 4, dan, dict(map_id=1)))
+        groups = self.lfg_groups()
+        # The materialized dungeon-finder group (group.created with the LFG
+        # flag, foreign members realm-scoped) is one.
+        self.group_event("group.created", 2, {
+            "ServiceID": "g", "RealmID": 1, "GroupID": gid, "LeaderGUID": a, "LootMethod": 3,
+            "LooterGUID": 0, "LootThreshold": 2, "GroupType": 0x08 | 0x04, "Difficulty": 0,
+            "RaidDifficulty": 0, "MasterLooterGuid": 0, "LfgDungeonEntry": 0,
+            "Members": [{"MemberGUID": a, "MemberFlags": 0, "MemberName": alice,
+                         "IsOnline": True, "SubGroup": 0, "Roles": 2},
+                        {"MemberGUID": (2 << 32) | d, "MemberFlags": 0, "MemberName": dan,
+                         "IsOnline": True, "SubGroup": 0, "Roles": 8}]}, groups + 1)
+        self.assertEqual(self.whisper(1, 1, alice, dan).status, OK)
+        self.delivered("d")
+        # The same two in an ordinary group: they left the dungeon-finder one.
+        self.group_event("group.created", 2, {
+            "ServiceID": "g", "RealmID": 1, "GroupID": gid + 1, "LeaderGUID": a,
+            "GroupType": 0, "Members": [{"MemberGUID": a}, {"MemberGUID": (2 << 32) | d}]},
+            groups)
+        self.assertEqual(self.whisper(1, 1, alice, dan).status, NOT_FOUND)
+        # Malformed group events change nothing.
+        for bad in ('{"v":"0.0.1","t":2,"p":[1]}', '{"v":"0.0.1","t":2,"p":{"RealmID":1}}',
+                    'not json'):
+            self.gw.client.publish("group.created", bad.encode())
+        self.gw.client.flush()
+        self.assertEqual(self.lfg_groups(), groups)
+        self.nothing_published()
 
     def test_crossrealm_refused_without_a_shared_context(self):
         alice, dan = self.name("Alice"), self.name("Dan")
