@@ -63,6 +63,12 @@ static const stratus_config_key grpc_keys[] = {
         "10s", 0, 1, 3600000, "deadline of outgoing calls that set none"),
     KEY(grpc_section, tls, "tls", STRATUS_CFG_BOOL, "no", STRATUS_CFG_RESTART, 0, 0,
         "serve TLS (ALPN h2) with the [tls] certificate instead of h2c"),
+    KEY(grpc_section, handshake_timeout_ms, "handshake_timeout", STRATUS_CFG_DURATION, "10s",
+        STRATUS_CFG_RESTART, 100, 300000,
+        "time a new connection has for the TLS handshake and the HTTP/2 preface"),
+    KEY(grpc_section, idle_timeout_ms, "idle_timeout", STRATUS_CFG_DURATION, "0s",
+        STRATUS_CFG_RESTART, 0, 86400000,
+        "drain (GOAWAY) connections without calls this long; 0s: never"),
 };
 const schema grpc_schema = {grpc_keys, ARRAY_LEN(grpc_keys), sizeof(grpc_section)};
 

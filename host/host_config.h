@@ -35,6 +35,7 @@ typedef struct grpc_section {
   uint64_t max_message_size;
   int64_t max_concurrent_streams;
   int64_t default_timeout_ms;  /* outgoing calls without a deadline */
+  int64_t handshake_timeout_ms, idle_timeout_ms;
   bool tls;
 } grpc_section;
 

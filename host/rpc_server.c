@@ -14,7 +14,7 @@
 static hashmap routes;   /* path -> active route */
 static hashmap interned; /* path -> its one copy */
 static stratus_metric *requests_total, *duration, *inflight_gauge, *conns_open,
-    *conns_total, *rejected_total;
+    *conns_total, *rejected_total, *timed_out_total;
 static long inflight;
 
 static const char *const status_names[] = {
@@ -36,6 +36,7 @@ const char *rpc_intern(const char *path) {
 void rpc_init(void) {
   static const char *const method_code[] = {"method", "code", NULL};
   static const char *const method[] = {"method", NULL};
+  static const char *const reason[] = {"reason", NULL};
   hm_init(&routes);
   hm_init(&interned);
   requests_total = metrics_host(STRATUS_METRIC_COUNTER, "stratus_grpc_requests_total",
@@ -50,7 +51,16 @@ void rpc_init(void) {
                              "gRPC connections accepted", NULL);
   rejected_total = metrics_host(STRATUS_METRIC_COUNTER, "stratus_grpc_transport_rejected_total",
                                 "Requests refused by the transport (framing, size, method)", NULL);
+  timed_out_total = metrics_host(STRATUS_METRIC_COUNTER, "stratus_grpc_connections_timed_out_total",
+                                 "Connections closed for handshake_timeout or drained for "
+                                 "idle_timeout", reason);
   rpc_client_init();
+}
+
+/* Brings a counter with one label up to the transport's running total. */
+static void add_up_to(stratus_metric *m, const char *label, uint64_t total) {
+  const char *labels[] = {label};
+  metrics_add(m, labels, (double)total - metrics_value(m, labels));
 }
 
 void rpc_refresh_metrics(void) {
@@ -60,6 +70,8 @@ void rpc_refresh_metrics(void) {
   metrics_set(conns_open, NULL, (double)st.connections_open);
   metrics_add(conns_total, NULL, (double)st.connections_total - metrics_value(conns_total, NULL));
   metrics_add(rejected_total, NULL, (double)st.calls_rejected - metrics_value(rejected_total, NULL));
+  add_up_to(timed_out_total, "handshake", st.handshake_timeouts);
+  add_up_to(timed_out_total, "idle", st.idle_closed);
 }
 
 void rpc_close(void) {
@@ -282,6 +294,8 @@ int rpc_server_start(const host_config *hc, char *err, size_t errlen) {
       .tls_key = t->key,
       .tls_client_ca = *t->client_ca ? t->client_ca : NULL,
       .tls_verify_client = t->verify_client,
+      .handshake_timeout_ms = (uint32_t)g->handshake_timeout_ms,
+      .idle_timeout_ms = (uint32_t)g->idle_timeout_ms,
   };
   return grpc_server_start(stratusd.loop, &cfg, on_request, NULL, err, errlen);
 }

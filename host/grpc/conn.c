@@ -104,6 +104,7 @@ static void put_output(grpc_io *io, const uint8_t *data, size_t len) {
 
 static void received(grpc_io *io, const uint8_t *data, size_t len) {
   grpc_conn *c = io->tcp.data;
+  conn_touch(c);
   c->in_recv = true;
   int rc = c->ssl ? tls_recv(c, data, len) : conn_h2_recv(c, data, len);
   c->in_recv = false;
@@ -149,6 +150,8 @@ void conn_accept(uv_stream_t *listener) {
     return;
   }
   set_peer(c);
+  c->accepted_at = uv_now(srv.loop);
+  conn_touch(c);
   uv_tcp_nodelay(&c->io.tcp, 1);
   c->h2 = h2_session_new(c);
   if (!c->h2 || (srv.tls && tls_conn_init(c) != 0)) {
@@ -161,6 +164,7 @@ void conn_accept(uv_stream_t *listener) {
 void conn_drain(grpc_conn *c) {
   if (c->io.closing || c->draining) return;
   c->draining = true;
+  c->drain_started = uv_now(srv.loop);
   if (c->ssl && !c->tls_up) {
     conn_close(c); /* still in the handshake: nothing in flight */
     return;

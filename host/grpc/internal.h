@@ -28,6 +28,8 @@ typedef struct grpc_conn {
   list_node flush_node;  /* in srv.flushq while a flush is scheduled */
   bool in_recv, draining, final_goaway;
   bool tls_up, tls_shut;
+  bool greeted;          /* the client's HTTP/2 preface and first frame arrived */
+  uint64_t accepted_at, last_active, drain_started; /* loop time (ms) */
   char peer[PEER_LEN];
 } grpc_conn;
 
@@ -61,7 +63,7 @@ typedef struct grpc_srv {
   void *ud;
   SSL_CTX *tls;
   list_node listeners, conns, flushq, deadlines;
-  uv_timer_t deadline_timer, drain_timer;
+  uv_timer_t deadline_timer, drain_timer, sweep_timer;
   uv_idle_t flusher;
   int handles;           /* server-level handles not yet closed */
   bool running, draining;
@@ -84,6 +86,10 @@ bool conn_is_drain_ping(const uint8_t opaque[8]);
 void conn_flush(grpc_conn *c);
 void conn_schedule_flush(grpc_conn *c);
 int conn_h2_recv(grpc_conn *c, const uint8_t *data, size_t len);
+
+/* conn_timeouts.c: handshake and idle timeouts */
+void conn_timeouts_start(void);
+void conn_touch(grpc_conn *c);
 
 /* h2.c: the nghttp2 server session */
 nghttp2_session *h2_session_new(grpc_conn *c);

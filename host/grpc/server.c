@@ -79,6 +79,7 @@ static void close_listeners(void) {
 static void close_own_handles(void) {
   close_handle((uv_handle_t *)&srv.deadline_timer);
   close_handle((uv_handle_t *)&srv.drain_timer);
+  close_handle((uv_handle_t *)&srv.sweep_timer);
   close_handle((uv_handle_t *)&srv.flusher);
   if (srv.tls) SSL_CTX_free(srv.tls); /* live SSL objects hold a reference */
   srv.tls = NULL;
@@ -87,9 +88,11 @@ static void close_own_handles(void) {
 static void init_own_handles(void) {
   uv_timer_init(srv.loop, &srv.deadline_timer);
   uv_timer_init(srv.loop, &srv.drain_timer);
+  uv_timer_init(srv.loop, &srv.sweep_timer);
   uv_idle_init(srv.loop, &srv.flusher);
   srv.deadline_timer.data = srv.drain_timer.data = srv.flusher.data = NULL;
-  srv.handles += 3;
+  srv.sweep_timer.data = NULL;
+  srv.handles += 4;
 }
 
 static void apply_config(const grpc_server_config *cfg) {
@@ -101,6 +104,7 @@ static void apply_config(const grpc_server_config *cfg) {
     srv.cfg.max_concurrent_streams = GRPC_DEFAULT_MAX_STREAMS;
   if (!srv.cfg.max_header_list_size)
     srv.cfg.max_header_list_size = GRPC_DEFAULT_MAX_HEADER_LIST;
+  if (!srv.cfg.handshake_timeout_ms) srv.cfg.handshake_timeout_ms = GRPC_DEFAULT_HANDSHAKE_MS;
 }
 
 int grpc_server_start(uv_loop_t *loop, const grpc_server_config *cfg,
@@ -124,6 +128,7 @@ int grpc_server_start(uv_loop_t *loop, const grpc_server_config *cfg,
     rc = -EINVAL;
   }
   if (rc) grpc_server_close();
+  else conn_timeouts_start();
   return rc;
 }
 

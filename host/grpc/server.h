@@ -19,6 +19,7 @@
 #define GRPC_DEFAULT_MAX_MESSAGE (4u * 1024 * 1024)
 #define GRPC_DEFAULT_MAX_STREAMS 1000u
 #define GRPC_DEFAULT_MAX_HEADER_LIST (16u * 1024)
+#define GRPC_DEFAULT_HANDSHAKE_MS 10000u
 
 typedef struct grpc_call grpc_call; /* one unary call */
 
@@ -35,6 +36,12 @@ typedef struct grpc_server_config {
    * asked for and checked only if the client presents one. */
   const char *tls_client_ca;
   bool tls_verify_client;
+  /* Time a client has to send the HTTP/2 preface (after the TLS handshake);
+   * 0: GRPC_DEFAULT_HANDSHAKE_MS. */
+  uint32_t handshake_timeout_ms;
+  /* A connection without calls and incoming bytes this long is drained
+   * (GOAWAY); 0: never. */
+  uint32_t idle_timeout_ms;
 } grpc_server_config;
 
 /* What the transport answers itself, without dispatching:
@@ -103,6 +110,8 @@ typedef struct grpc_server_stats {
   uint64_t deadline_exceeded;
   uint64_t resets_received; /* RST_STREAM frames from clients */
   uint64_t finished_after_cancel; /* replies/fails dropped: call was cancelled */
+  uint64_t handshake_timeouts; /* connections closed before their HTTP/2 greeting */
+  uint64_t idle_closed;     /* connections drained after idle_timeout */
 } grpc_server_stats;
 
 /* Counters live for the process, across start/close. */

@@ -5,6 +5,8 @@ upstream calls between services, and reloads under load."""
 import concurrent.futures
 import os
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -279,6 +281,89 @@ class ReloadUnderLoadTest(unittest.TestCase):
             code, msg = code_of(stub.MailByID, m.MailByIDRequest(mailID=1), timeout=5)
             self.assertEqual(code, grpc.StatusCode.UNIMPLEMENTED)
             self.assertIn("no enabled plugin serves this method", msg)
+
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+
+
+def closed_by_server(sock, within):
+    """True when the server closes the socket within `within` seconds."""
+    sock.settimeout(within)
+    try:
+        while sock.recv(65536):
+            pass  # the server's SETTINGS (and a GOAWAY) come first
+        return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+class ConnectionTimeoutTest(unittest.TestCase):
+    """[grpc] handshake_timeout closes sockets that never greet; idle_timeout
+    drains connections without calls, and a client reconnects."""
+
+    def daemon(self, tls=False, idle="0s"):
+        d = probe_daemon()
+        d.grpc_extra = f"handshake_timeout = 300ms\nidle_timeout = {idle}\n"
+        if tls:
+            pki = tempfile.mkdtemp(prefix="stratus-tls-")
+            self.addCleanup(shutil.rmtree, pki, True)
+            make_pki(pki)
+            d.grpc_extra += "tls = yes\n"
+            d.sections_extra = f"[tls]\ncert = {pki}/server.pem\nkey = {pki}/server.key\n"
+        d.write_config("[plugin.rpcprobe]\n")
+        return d
+
+    def connect(self, d):
+        host, port = d.grpc_target.rsplit(":", 1)
+        sock = socket.create_connection((host, int(port)), timeout=5)
+        self.addCleanup(sock.close)
+        return sock
+
+    def timed_out(self, d, reason):
+        return d.metric("stratus_grpc_connections_timed_out_total", reason=reason) or 0
+
+    def test_a_silent_socket_is_closed_and_a_greeting_one_kept(self):
+        with self.daemon() as d:
+            silent, greeted = self.connect(d), self.connect(d)
+            greeted.sendall(PREFACE)
+            self.assertTrue(closed_by_server(silent, 5))
+            self.assertFalse(closed_by_server(greeted, 1.0))  # 3x the timeout, still open
+            self.assertEqual(self.timed_out(d, "handshake"), 1)
+            self.assertEqual(self.timed_out(d, "idle"), 0)  # idle_timeout is off
+
+    def test_a_stalled_tls_handshake_is_closed(self):
+        with self.daemon(tls=True) as d:
+            sock = self.connect(d)
+            sock.sendall(b"\x16\x03\x01")  # the start of a ClientHello, then nothing
+            self.assertTrue(closed_by_server(sock, 5))
+            self.assertEqual(self.timed_out(d, "handshake"), 1)
+
+    def test_idle_connections_are_drained_and_clients_reconnect(self):
+        with self.daemon(idle="400ms") as d, grpc.insecure_channel(d.grpc_target) as ch:
+            mail = mg.MailServiceStub(ch)
+            # A call longer than idle_timeout is not cut: the connection has a call.
+            r = mail.MailsForPlayer(m.MailsForPlayerRequest(realmID=1, playerGuid=900),
+                                    timeout=10)
+            self.assertEqual(len(r.mails), 1)
+            self.assertEqual(self.timed_out(d, "idle"), 0)
+            d.wait_for(lambda: self.timed_out(d, "idle") == 1, "an idle drain", timeout=5)
+            d.wait_for(lambda: d.metric("stratus_grpc_connections_open") == 0,
+                       "the drained connection closed", timeout=5)
+            self.assertEqual(mail.MailByID(m.MailByIDRequest(mailID=3), timeout=5).mail.id, 3)
+            self.assertEqual(d.metric("stratus_grpc_connections_total"), 2)
+
+    def test_bad_values_are_config_errors(self):
+        d = probe_daemon()
+        d.grpc_extra = "handshake_timeout = 10ms\n"
+        d.write_config("[plugin.rpcprobe]\n")
+        r = subprocess.run([build_path("bin", "stratusd"), "--check-config", d.config],
+                           capture_output=True, text=True, env=d.env())
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stdout, r"stratus\.ini:\d+: \[grpc\]: handshake_timeout: "
+                                   r"value out of range \(100\.\.300000 ms\)")
+        d.cleanup()
 
 
 class TlsTest(unittest.TestCase):
