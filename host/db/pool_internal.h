@@ -56,7 +56,7 @@ typedef struct db_worker {
 
 typedef struct db_metrics {
   stratus_metric *open, *busy, *queue, *workers, *latency, *errors,
-      *reconnects, *jobs, *txn_retries;
+      *reconnects, *connect_failures, *jobs, *txn_retries;
 } db_metrics;
 
 struct db_pool {
@@ -74,9 +74,9 @@ struct db_pool {
   uv_async_t async;
   uv_timer_t tick;
   atomic_int open, busy;
-  atomic_uint_fast64_t reconnects, txn_retries;
+  atomic_uint_fast64_t reconnects, connect_failures, txn_retries;
   atomic_bool down_logged;
-  uint64_t reported_reconnects, reported_txn_retries; /* [loop] */
+  uint64_t reported_reconnects, reported_connect_failures, reported_txn_retries; /* [loop] */
   db_metrics m;             /* [loop] */
   bool closing;             /* [loop] */
   int handles;              /* [loop] open uv handles */

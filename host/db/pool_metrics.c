@@ -26,6 +26,10 @@ void db_metrics_acquire(db_metrics *m) {
   m->reconnects = metrics_host(STRATUS_METRIC_COUNTER,
                                "stratus_db_reconnects_total",
                                "Connections re-established by workers", pool);
+  m->connect_failures = metrics_host(STRATUS_METRIC_COUNTER,
+                                     "stratus_db_connect_failures_total",
+                                     "Connection attempts that failed (server down, "
+                                     "access denied, TLS refused)", pool);
   m->jobs = metrics_host(STRATUS_METRIC_COUNTER, "stratus_db_jobs_total",
                          "Jobs completed (any result)", pool);
   m->txn_retries = metrics_host(STRATUS_METRIC_COUNTER,
@@ -37,7 +41,8 @@ void db_metrics_acquire(db_metrics *m) {
 void db_metrics_release(db_metrics *m) {
   stratus_metric *all[] = {m->open,   m->busy,       m->queue,
                            m->workers, m->latency,   m->errors,
-                           m->reconnects, m->jobs,   m->txn_retries};
+                           m->reconnects, m->connect_failures, m->jobs,
+                           m->txn_retries};
   for (size_t i = 0; i < ARRAY_LEN(all); i++) metrics_unref(all[i]);
   *m = (db_metrics){0};
 }
@@ -70,6 +75,14 @@ void db_metrics_refused(db_pool *p) {
   metrics_add(p->m.errors, labels, 1);
 }
 
+/* Adds what the workers counted since the last report. */
+static void publish_count(stratus_metric *m, const char *const *labels,
+                          atomic_uint_fast64_t *count, uint64_t *reported) {
+  uint64_t now = atomic_load(count);
+  metrics_add(m, labels, (double)(now - *reported));
+  *reported = now;
+}
+
 void db_metrics_gauges(db_pool *p) {
   const char *pool[] = {p->name};
   uv_mutex_lock(&p->mu);
@@ -79,12 +92,10 @@ void db_metrics_gauges(db_pool *p) {
   metrics_set(p->m.busy, pool, atomic_load(&p->busy));
   metrics_set(p->m.queue, pool, (double)queued);
   metrics_set(p->m.workers, pool, (double)workers);
-  uint64_t r = atomic_load(&p->reconnects);
-  metrics_add(p->m.reconnects, pool, (double)(r - p->reported_reconnects));
-  p->reported_reconnects = r;
-  uint64_t t = atomic_load(&p->txn_retries);
-  metrics_add(p->m.txn_retries, pool, (double)(t - p->reported_txn_retries));
-  p->reported_txn_retries = t;
+  publish_count(p->m.reconnects, pool, &p->reconnects, &p->reported_reconnects);
+  publish_count(p->m.connect_failures, pool, &p->connect_failures,
+                &p->reported_connect_failures);
+  publish_count(p->m.txn_retries, pool, &p->txn_retries, &p->reported_txn_retries);
 }
 
 void db_metrics_zero(db_pool *p) {

@@ -34,6 +34,7 @@ static void drop_connection(db_worker *w) {
 
 static void connect_failed(db_worker *w, const char *err) {
   db_pool *p = w->pool;
+  atomic_fetch_add(&p->connect_failures, 1);
   snprintf(w->conn_error, sizeof(w->conn_error), "db.%s: %s", p->name, err);
   w->next_attempt_ns = clock_mono_ns() + (uint64_t)w->backoff_ms * 1000000u;
   w->backoff_ms = w->backoff_ms * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS

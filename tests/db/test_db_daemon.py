@@ -1,11 +1,15 @@
 """stratusd with [db.*] pools against a real MariaDB: the pool metrics on
 /metrics, a SIGHUP that resizes a pool while a plugin keeps submitting jobs
-(no job lost), and a section removed on reload."""
+(no job lost), a section removed on reload, and TLS to a server whose
+account requires it (server certificate verified, wrong CA refused)."""
 
 import os
+import shutil
+import tempfile
 import unittest
 
 from mariadb import MariaDB
+from pki import make_pki
 from stratusd import Stratusd, build_path
 
 FIXTURES = build_path("fixtures")
@@ -111,3 +115,63 @@ class DbDaemonTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DbTlsTest(unittest.TestCase):
+    """A MariaDB with a certificate from the test CA and an account that
+    REQUIRE SSL: the pool reaches it only over verified TLS."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = tempfile.mkdtemp(prefix="stratus-dbtls-")
+        make_pki(cls.pki)
+        cls.db = MariaDB(extra_args=[f"--ssl-cert={cls.pki}/server.pem",
+                                     f"--ssl-key={cls.pki}/server.key",
+                                     f"--ssl-ca={cls.pki}/ca.pem"]).start()
+        cls.db.create_database("stratus_test")
+        for sql in ("CREATE USER 'tls'@'127.0.0.1' IDENTIFIED BY 'secret' REQUIRE SSL",
+                    "GRANT ALL ON stratus_test.* TO 'tls'@'127.0.0.1'"):
+            cls.db.execute("stratus_test", sql)
+        cls.password = os.path.join(cls.pki, "pw")
+        with open(cls.password, "w") as f:
+            f.write("secret\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.db.stop()
+        shutil.rmtree(cls.pki, ignore_errors=True)
+
+    def section(self, **tls):
+        lines = ["[db.x]", "host = 127.0.0.1", f"port = {self.db.port}", "user = tls",
+                 f"password_file = {self.password}", "database = stratus_test",
+                 "pool_size = 2", "connect_timeout = 2s"]
+        return "\n".join(lines + [f"{k} = {v}" for k, v in tls.items()]) + "\n\n"
+
+    def test_verified_tls_serves_jobs(self):
+        section = self.section(tls="yes", tls_ca=f"{self.pki}/ca.pem", tls_verify="yes")
+        with Stratusd(sections=section + probe(200), plugin_dir=FIXTURES) as d:
+            d.wait_for(lambda: d.metric("fixture_dbprobe_completed_total", result="ok") == 200,
+                       "200 jobs over TLS", timeout=30)
+            self.assertEqual(d.metric("stratus_db_connections_open", pool="x"), 2)
+            # The account REQUIRE SSL: these two sessions are TLS ones.
+            rows = self.db.query("stratus_test", "SELECT COUNT(*) FROM "
+                                 "information_schema.PROCESSLIST WHERE USER = 'tls'")
+            self.assertEqual(rows[0][0], 2)
+            self.assertFalse(d.metric("stratus_db_connect_failures_total", pool="x"))
+
+    def refused(self, section, what):
+        with Stratusd(sections=section + probe(0), plugin_dir=FIXTURES) as d:
+            d.wait_for(lambda: (d.metric("stratus_db_connect_failures_total", pool="x")
+                                or 0) > 0, what, timeout=30)
+            self.assertEqual(d.metric("stratus_db_connections_open", pool="x"), 0)
+            return d.log_text()
+
+    def test_without_tls_the_account_is_refused(self):
+        log = self.refused(self.section(), "a refused plain connection")
+        self.assertIn("Access denied", log)
+
+    def test_a_server_certificate_from_another_ca_is_refused(self):
+        log = self.refused(self.section(tls="yes", tls_ca=f"{self.pki}/other-ca.pem",
+                                        tls_verify="yes"), "a refused certificate")
+        self.assertRegex(log, r"TLS/SSL error: .*certificate")
+
