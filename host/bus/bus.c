@@ -61,11 +61,52 @@ static void after_batch(void) {
   subs_after_batch();
 }
 
+/* ---- revival: cnats gives a connection up for good (a server that refused
+ * the credentials twice, say); with no connection left, a new one with the
+ * settings in force is opened, again and again with backoff. ------------- */
+
+#define REVIVE_FIRST_MS 1000
+#define REVIVE_MAX_MS 30000
+
+static nconn *open_next(bus_cfg *c, char *err, size_t errlen);
+
+static void on_revive(uv_timer_t *t) {
+  (void)t;
+  if (bus_g.cur || bus_g.next || bus_g.inproc || bus_g.stopping) return;
+  char err[256];
+  bus_cfg *c = bus_cfg_dup(bus_g.cfg);
+  if (!open_next(c, err, sizeof(err))) {
+    bus_cfg_free(c);
+    bus_log(STRATUS_LOG_ERROR, "NATS: %s", err);
+    return;
+  }
+  bus_log(STRATUS_LOG_INFO, "opening a new connection to NATS %s", nconn_url(bus_g.next));
+}
+
+/* Arms the revival when nothing is connected or connecting. */
+static void revive_if_dead(void) {
+  if (bus_g.cur || bus_g.next || bus_g.inproc || bus_g.stopping || !bus_g.revive_timer) return;
+  uint64_t ms = bus_g.revive_ms ? bus_g.revive_ms : REVIVE_FIRST_MS;
+  bus_g.revive_ms = ms * 2 > REVIVE_MAX_MS ? REVIVE_MAX_MS : ms * 2;
+  uv_timer_start(bus_g.revive_timer, on_revive, ms, 0);
+  bus_log(STRATUS_LOG_WARN, "no NATS connection; a new one in %llu ms",
+          (unsigned long long)ms);
+}
+
+static void free_timer(uv_handle_t *h) { free(h); }
+
+static void revive_timer_close(void) {
+  if (bus_g.revive_timer) uv_close((uv_handle_t *)bus_g.revive_timer, free_timer);
+  bus_g.revive_timer = NULL;
+}
+
 /* ---- start ---------------------------------------------------------------- */
 
 static int start_nats(char *err, size_t errlen) {
   bus_g.nats_used = true;
   nconn_loop_init(bus_g.loop);
+  bus_g.revive_timer = xcalloc(1, sizeof(*bus_g.revive_timer));
+  uv_timer_init(bus_g.loop, bus_g.revive_timer);
   bus_g.cur = nconn_open_sync(bus_g.loop, bus_g.cfg, err, errlen);
   if (!bus_g.cur) return -1;
   bool up = nconn_connected(bus_g.cur);
@@ -92,6 +133,7 @@ int bus_start(uv_loop_t *loop, const bus_section *cfg, char *err,
     return 0;
   }
   if (start_nats(err, errlen) == 0) return 0;
+  revive_timer_close();
   bus_g.started = false;
   bus_cfg_free(bus_g.cfg);
   bus_g.cfg = NULL;
@@ -128,6 +170,7 @@ int bus_apply(const bus_section *s, char *err, size_t errlen) {
   if (bus_g.next) abandon_next();
   if (bus_cfg_equal(bus_g.cfg, s)) {
     bus_log(STRATUS_LOG_INFO, "[bus] back to the settings in force");
+    revive_if_dead();
     return 1;
   }
   bus_cfg *c = bus_cfg_copy(s);
@@ -135,18 +178,29 @@ int bus_apply(const bus_section *s, char *err, size_t errlen) {
     to_inproc(c);
     return 1;
   }
-  bus_g.nats_used = true;
-  nconn_loop_init(bus_g.loop);
-  nconn *n = nconn_open_async(bus_g.loop, c, err, errlen);
+  nconn *n = open_next(c, err, errlen);
   if (!n) {
     bus_cfg_free(c);
     return -1;
   }
-  bus_g.next = n;
-  bus_g.next_cfg = c;
   bus_log(STRATUS_LOG_INFO, "[bus] changed: connecting to NATS %s; the "
           "current bus serves until it is up", nconn_url(n));
   return 1;
+}
+
+/* Starts connecting with `c` as bus_g.next (which then owns c). */
+static nconn *open_next(bus_cfg *c, char *err, size_t errlen) {
+  if (!bus_g.revive_timer) { /* the bus started in process */
+    bus_g.revive_timer = xcalloc(1, sizeof(*bus_g.revive_timer));
+    uv_timer_init(bus_g.loop, bus_g.revive_timer);
+  }
+  bus_g.nats_used = true;
+  nconn_loop_init(bus_g.loop);
+  nconn *n = nconn_open_async(bus_g.loop, c, err, errlen);
+  if (!n) return NULL;
+  bus_g.next = n;
+  bus_g.next_cfg = c;
+  return n;
 }
 
 static void switch_to_next(void) {
@@ -158,6 +212,7 @@ static void switch_to_next(void) {
   bus_g.cfg = bus_g.next_cfg;
   bus_g.next_cfg = NULL;
   bus_g.inproc = false;
+  bus_g.revive_ms = 0;
   set_connected(nconn_connected(bus_g.cur));
   bus_log(STRATUS_LOG_INFO, "switched to NATS %s", nconn_url(bus_g.cur));
   if (old) nconn_close(old); /* drained: what it received is delivered */
@@ -214,15 +269,17 @@ void bus_conn_gone(nconn *c, uint64_t lost, const char *why) {
     bus_g.next = NULL;
     bus_cfg_free(bus_g.next_cfg);
     bus_g.next_cfg = NULL;
-    bus_log(STRATUS_LOG_ERROR, "the new [bus] connection to %s failed%s%s; "
-            "keeping the current bus", nconn_url(c), *why ? ": " : "", why);
+    bus_log(STRATUS_LOG_ERROR, "the new connection to NATS %s failed%s%s%s",
+            nconn_url(c), *why ? ": " : "", why,
+            bus_g.cur ? "; keeping the current bus" : "");
   }
   if (c == bus_g.cur) {
     bus_g.cur = NULL;
     set_connected(false);
-    bus_log(STRATUS_LOG_ERROR, "NATS %s closed%s%s; events are dropped until "
-            "[bus] changes", nconn_url(c), *why ? ": " : "", why);
+    bus_log(STRATUS_LOG_ERROR, "NATS %s closed%s%s; events are dropped until a "
+            "new connection is up", nconn_url(c), *why ? ": " : "", why);
   }
+  revive_if_dead();
 }
 
 void bus_conn_freed(void) {
@@ -239,6 +296,7 @@ void bus_stop(void (*done)(void *ud), void *ud) {
   bus_g.stopping = true;
   bus_g.stop_done = done;
   bus_g.stop_ud = ud;
+  revive_timer_close();
   if (bus_g.next) abandon_next();
   nconn *cur = bus_g.cur;
   bus_g.cur = NULL;

@@ -88,6 +88,7 @@ typedef struct bus_cfg {
 } bus_cfg;
 
 bus_cfg *bus_cfg_copy(const bus_section *s);
+bus_cfg *bus_cfg_dup(const bus_cfg *c);
 bool bus_cfg_equal(const bus_cfg *a, const bus_section *b);
 void bus_cfg_free(bus_cfg *c);
 /* The server list for log lines: credentials in URLs become "***". */
@@ -154,6 +155,8 @@ typedef struct bus_state {
   nconn *next;              /* NATS: the one being switched to */
   bus_cfg *next_cfg;
   bool next_subscribed;     /* every subscription exists on `next` */
+  uv_timer_t *revive_timer; /* NATS: opens a new connection after one closed */
+  uint64_t revive_ms;       /* its backoff */
   strbuf out;               /* envelope being published */
   void (*stop_done)(void *ud);
   void *stop_ud;

@@ -9,22 +9,28 @@
 
 static char *dup_or_empty(const char *s) { return xstrdup(s ? s : ""); }
 
+/* bus_cfg mirrors bus_section: one list of fields serves copy, compare, free. */
+#define STRING_FIELDS(X) \
+  X(nats_url) X(name) X(user) X(password) X(token) X(creds_file) X(tls_ca) X(tls_cert) X(tls_key)
+#define NUMBER_FIELDS(X) \
+  X(max_pending) X(reconnect_wait_ms) X(ping_interval_ms) X(max_pings_out) X(connect_timeout_ms)
+#define COPY_STRING(f) c->f = dup_or_empty(s->f);
+#define COPY_NUMBER(f) c->f = s->f;
+#define SAME_STRING(f) &&same(a->f, b->f)
+#define SAME_NUMBER(f) &&a->f == b->f
+#define FREE_STRING(f) free(c->f);
+
 bus_cfg *bus_cfg_copy(const bus_section *s) {
   bus_cfg *c = xcalloc(1, sizeof(*c));
-  c->nats_url = dup_or_empty(s->nats_url);
-  c->name = dup_or_empty(s->name);
-  c->user = dup_or_empty(s->user);
-  c->password = dup_or_empty(s->password);
-  c->token = dup_or_empty(s->token);
-  c->creds_file = dup_or_empty(s->creds_file);
-  c->tls_ca = dup_or_empty(s->tls_ca);
-  c->tls_cert = dup_or_empty(s->tls_cert);
-  c->tls_key = dup_or_empty(s->tls_key);
-  c->max_pending = s->max_pending;
-  c->reconnect_wait_ms = s->reconnect_wait_ms;
-  c->ping_interval_ms = s->ping_interval_ms;
-  c->max_pings_out = s->max_pings_out;
-  c->connect_timeout_ms = s->connect_timeout_ms;
+  STRING_FIELDS(COPY_STRING)
+  NUMBER_FIELDS(COPY_NUMBER)
+  return c;
+}
+
+bus_cfg *bus_cfg_dup(const bus_cfg *s) {
+  bus_cfg *c = xcalloc(1, sizeof(*c));
+  STRING_FIELDS(COPY_STRING)
+  NUMBER_FIELDS(COPY_NUMBER)
   return c;
 }
 
@@ -33,22 +39,12 @@ static bool same(const char *a, const char *b) {
 }
 
 bool bus_cfg_equal(const bus_cfg *a, const bus_section *b) {
-  return same(a->nats_url, b->nats_url) && same(a->name, b->name) &&
-         same(a->user, b->user) && same(a->password, b->password) &&
-         same(a->token, b->token) && same(a->creds_file, b->creds_file) &&
-         same(a->tls_ca, b->tls_ca) && same(a->tls_cert, b->tls_cert) &&
-         same(a->tls_key, b->tls_key) && a->max_pending == b->max_pending &&
-         a->reconnect_wait_ms == b->reconnect_wait_ms &&
-         a->ping_interval_ms == b->ping_interval_ms &&
-         a->max_pings_out == b->max_pings_out &&
-         a->connect_timeout_ms == b->connect_timeout_ms;
+  return true STRING_FIELDS(SAME_STRING) NUMBER_FIELDS(SAME_NUMBER);
 }
 
 void bus_cfg_free(bus_cfg *c) {
   if (!c) return;
-  char *strs[] = {c->nats_url, c->name, c->user, c->password, c->token,
-                  c->creds_file, c->tls_ca, c->tls_cert, c->tls_key};
-  for (size_t i = 0; i < ARRAY_LEN(strs); i++) free(strs[i]);
+  STRING_FIELDS(FREE_STRING)
   free(c);
 }
 

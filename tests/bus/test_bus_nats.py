@@ -380,8 +380,8 @@ class NatsBusSettings(BusTestCase):
         nats = self.server("--user", "stratus", "--pass", "s3cret")
         rec, bad = self.self_delivery(nats.url, user="stratus", password="nope")
         with self.daemon(bad) as d:
-            d.wait_for(lambda: "events are dropped until [bus] changes" in d.log_text(),
-                       "the refusal")
+            d.wait_for(lambda: "events are dropped until a new connection is up"
+                       in d.log_text(), "the refusal")
             self.assertEqual(self.metric(d, "stratus_bus_connected"), 0)
             self.assertNotIn("nope", d.log_text())
             _, good = self.self_delivery(nats.url, user="stratus", password="s3cret")
@@ -392,6 +392,25 @@ class NatsBusSettings(BusTestCase):
             self.assertEqual(self.wait_records(rec, 1, d)[0]["Subject"], "own.1")
             self.assertGreaterEqual(self.metric(d, "stratus_bus_dropped_total",
                                                 reason="not_connected"), 1)
+
+    def test_a_server_that_refused_the_credentials_is_tried_again(self):
+        first = self.server("--user", "stratus", "--pass", "other")
+        rec, sec = self.self_delivery(first.url, user="stratus", password="s3cret")
+        with self.daemon(sec) as d:
+            d.wait_for(lambda: d.log_text().count("no NATS connection; a new one in") >= 2,
+                       "two revivals refused", timeout=20)
+            self.assertEqual(self.metric(d, "stratus_bus_connected"), 0)
+            # The server is fixed (same address); stratusd's settings never changed.
+            first.stop()
+            fixed = NatsServer(port=first.port, extra_args=["--user", "stratus", "--pass",
+                                                            "s3cret"]).start()
+            self.addCleanup(fixed.stop)
+            d.wait_for(lambda: self.metric(d, "stratus_bus_connected") == 1,
+                       "a new connection", timeout=40)
+            self.assertIn("switched to NATS", d.log_text())
+            # Events flow again: a new probe generation publishes its script.
+            self.reload(d, sec.replace("[plugin.busprobe]", "[plugin.busprobe]\ntag = 2"))
+            self.assertEqual(self.wait_records(rec, 1, d)[0]["Subject"], "own.1")
 
     def test_token(self):
         nats = self.server("--auth", "t0ken")
