@@ -95,6 +95,12 @@ static void revive_if_dead(void) {
 
 static void free_timer(uv_handle_t *h) { free(h); }
 
+static void revive_timer_open(void) {
+  if (bus_g.revive_timer) return;
+  bus_g.revive_timer = xcalloc(1, sizeof(*bus_g.revive_timer));
+  uv_timer_init(bus_g.loop, bus_g.revive_timer);
+}
+
 static void revive_timer_close(void) {
   if (bus_g.revive_timer) uv_close((uv_handle_t *)bus_g.revive_timer, free_timer);
   bus_g.revive_timer = NULL;
@@ -105,8 +111,7 @@ static void revive_timer_close(void) {
 static int start_nats(char *err, size_t errlen) {
   bus_g.nats_used = true;
   nconn_loop_init(bus_g.loop);
-  bus_g.revive_timer = xcalloc(1, sizeof(*bus_g.revive_timer));
-  uv_timer_init(bus_g.loop, bus_g.revive_timer);
+  revive_timer_open();
   bus_g.cur = nconn_open_sync(bus_g.loop, bus_g.cfg, err, errlen);
   if (!bus_g.cur) return -1;
   bool up = nconn_connected(bus_g.cur);
@@ -190,10 +195,7 @@ int bus_apply(const bus_section *s, char *err, size_t errlen) {
 
 /* Starts connecting with `c` as bus_g.next (which then owns c). */
 static nconn *open_next(bus_cfg *c, char *err, size_t errlen) {
-  if (!bus_g.revive_timer) { /* the bus started in process */
-    bus_g.revive_timer = xcalloc(1, sizeof(*bus_g.revive_timer));
-    uv_timer_init(bus_g.loop, bus_g.revive_timer);
-  }
+  revive_timer_open(); /* a bus that started in process has none yet */
   bus_g.nats_used = true;
   nconn_loop_init(bus_g.loop);
   nconn *n = nconn_open_async(bus_g.loop, c, err, errlen);
