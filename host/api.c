@@ -99,4 +99,6 @@ void api_build(stratus_host_api *api, const char *host_version) {
   api_db_install(api);
   api_discovery_install(api);
   api_bus_install(api);
+  api_method_install(api);
+  api_presence_install(api);
 }

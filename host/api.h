@@ -13,4 +13,8 @@ stratus_timer *api_timer_start(stratus_ctx *ctx, uint64_t timeout_ms,
                                void *ud);
 void api_timer_stop(stratus_ctx *ctx, stratus_timer *t);
 
+/* ABI 1.1 areas: declared methods (runner.c), presence (presence.c). */
+void api_method_install(stratus_host_api *api);
+void api_presence_install(stratus_host_api *api);
+
 #endif

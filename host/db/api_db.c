@@ -39,7 +39,7 @@ static int64_t opts_timeout(const stratus_db_opts *opts) {
   return opts->timeout_ms;
 }
 
-static int api_db_submit(stratus_ctx *ctx, const char *pool,
+int api_db_submit_job(stratus_ctx *ctx, const char *pool,
                          stratus_db_work work, stratus_db_done done, void *job,
                          const stratus_db_opts *opts) {
   if (!ctx || !pool || !work || !done) return STRATUS_EINVAL;
@@ -60,13 +60,18 @@ static int api_db_submit(stratus_ctx *ctx, const char *pool,
   return 0;
 }
 
+static unsigned api_db_done_errno(stratus_ctx *ctx) {
+  UNUSED(ctx);
+  return db_completing_errno();
+}
+
 static bool api_db_pool_exists(stratus_ctx *ctx, const char *pool) {
   UNUSED(ctx);
   return db_pools_find(pool) != NULL;
 }
 
 void api_db_install(stratus_host_api *api) {
-  api->db_submit = api_db_submit;
+  api->db_submit = api_db_submit_job;
   api->db_pool_exists = api_db_pool_exists;
   api->sql_exec = db_sql_exec;
   api->rows_next = db_rows_next;
@@ -82,4 +87,6 @@ void api_db_install(stratus_host_api *api) {
   api->db_transaction = db_txn_run;
   api->db_error = db_last_error;
   api->db_errno = db_last_errno;
+  api->rows_col = db_rows_col;
+  api->db_done_errno = api_db_done_errno;
 }

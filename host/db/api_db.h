@@ -23,6 +23,9 @@
 #include "pool.h"
 
 void api_db_install(stratus_host_api *api);
+/* The db_submit member: the job holds the instance until done has run. */
+int api_db_submit_job(stratus_ctx *ctx, const char *pool, stratus_db_work work,
+                      stratus_db_done done, void *job, const stratus_db_opts *opts);
 /* The done callbacks of jobs still in flight will not be called (their
  * instances are being destroyed without draining). */
 void api_db_forget_all(void);

@@ -23,9 +23,16 @@ static db_conf *conf_new(const db_section *cfg, uint64_t gen, char *err,
   return c;
 }
 
+/* The MySQL error of the job completing now (loop thread only). */
+static unsigned completing_errno;
+
+unsigned db_completing_errno(void) { return completing_errno; }
+
 static void complete_job(db_pool *p, db_job *j, uint64_t now) {
   db_metrics_job(p, j, now);
+  completing_errno = j->db_errno;
   j->complete(j->ud, j->result, j->error);
+  completing_errno = 0;
   free(j);
 }
 

@@ -54,6 +54,9 @@ int db_pool_submit(db_pool *p, stratus_db_work work, void *job,
 void db_pool_close(db_pool *p, void (*closed)(void *arg), void *arg);
 
 const char *db_pool_name(const db_pool *p);
+/* Inside a `complete` callback: the MySQL error number of the job's failed
+ * statement (1062, 1146...), 0 if none. */
+unsigned db_completing_errno(void);
 /* Snapshot for tests and status. */
 typedef struct db_pool_stats {
   size_t workers, open, busy, queued;

@@ -28,6 +28,7 @@ typedef struct db_job {
   uint64_t submitted_ns, deadline_ns; /* deadline 0: none */
   uint64_t finished_ns;  /* set by the worker that took it, else 0 */
   int result;
+  unsigned db_errno; /* MySQL error of a failed job's last statement */
   char error[768];
 } db_job;
 

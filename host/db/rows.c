@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <stratus/errors.h>
 
@@ -233,4 +234,24 @@ void db_rows_free(stratus_rows *r) {
   list_remove(&r->node);
   db_stmt_release(r->db, r->st);
   rows_destroy(r);
+}
+
+unsigned db_rows_ncols(stratus_rows *r) { return r ? r->ncols : 0; }
+
+const char *db_rows_col_name(stratus_rows *r, unsigned i) {
+  if (!r || !r->meta || i >= r->ncols) return NULL;
+  return mysql_fetch_field_direct(r->meta, i)->name;
+}
+
+int db_rows_col(stratus_rows *r, const char *name) {
+  if (!name) return -1;
+  for (unsigned i = 0; i < db_rows_ncols(r); i++)
+    if (strcmp(db_rows_col_name(r, i), name) == 0) return (int)i;
+  for (unsigned i = 0; i < db_rows_ncols(r); i++)
+    if (strcasecmp(db_rows_col_name(r, i), name) == 0) return (int)i;
+  return -1;
+}
+
+bool db_rows_is_unsigned(stratus_rows *r, unsigned i) {
+  return r && i < r->ncols && r->cols[i].kind == COL_UINT;
 }

@@ -60,6 +60,12 @@ uint64_t db_rows_affected(stratus_rows *rows);
 uint64_t db_rows_insert_id(stratus_rows *rows);
 size_t db_rows_count(stratus_rows *rows);
 void db_rows_free(stratus_rows *rows);
+/* Index of the column named `name` (exact, then ignoring case), or -1. */
+int db_rows_col(stratus_rows *rows, const char *name);
+/* The column's name; NULL past the last. */
+const char *db_rows_col_name(stratus_rows *rows, unsigned col);
+unsigned db_rows_ncols(stratus_rows *rows);
+bool db_rows_is_unsigned(stratus_rows *rows, unsigned col);
 int db_txn_run(stratus_db *db, stratus_db_txn_body body, void *arg);
 const char *db_last_error(stratus_db *db);
 unsigned db_last_errno(stratus_db *db);

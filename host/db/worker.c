@@ -103,6 +103,7 @@ static void after_work(db_worker *w, db_job *j, int rc) {
   if (leaked)
     log_warn("db.%s: a job left %zu result(s) unfreed", w->pool->name, leaked);
   if (rc != 0 && db->dead) rc = STRATUS_EUNAVAILABLE;
+  j->db_errno = rc != 0 ? db_last_errno(db) : 0;
   finish(j, rc, db->last_error[0] ? db->last_error : stratus_strerror(rc));
   atomic_fetch_add(&w->pool->txn_retries, db->txn_retried - w->txn_retried_seen);
   w->txn_retried_seen = db->txn_retried;

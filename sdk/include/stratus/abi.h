@@ -12,7 +12,7 @@
 /* Incompatible change: every plugin must be rebuilt (new stratus-abi-N). */
 #define STRATUS_ABI_MAJOR 1
 /* Compatible change: members were appended to a struct, nothing else. */
-#define STRATUS_ABI_MINOR 0
+#define STRATUS_ABI_MINOR 1
 
 #define STRATUS_PLUGIN_MAGIC 0x50525453u /* "STRP" little-endian */
 #define STRATUS_HOST_MAGIC   0x48525453u /* "STRH" little-endian */

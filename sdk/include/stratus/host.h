@@ -3,9 +3,8 @@
  *
  * The host passes one table to stratus_plugin_entry(). Plugins reach the
  * host only through it (the daemon exports no symbols). Members are only
- * ever appended; test for a member with STRATUS_HOST_HAS(api, member) before
- * calling anything not in ABI 1.0, and for anything this host may not have
- * built (a NULL member: the feature is absent).
+ * ever appended. Every ABI 1.0 member is non-NULL in every 1.x host; test a
+ * member added later with STRATUS_HOST_HAS(api, member) before calling it.
  *
  * Threads: call these on the loop thread (in any plugin callback), except
  * the db_* and sql_* functions marked "worker", which are for database work
@@ -33,9 +32,13 @@
 #include "db.h"
 #include "discovery.h"
 #include "errors.h"
+#include "method.h"
 #include "metrics.h"
 #include "plugin.h"
+#include "presence.h"
 #include "rpc.h"
+
+struct json_t; /* jansson's json_t, for event_publish_json */
 
 typedef enum stratus_log_level {
   STRATUS_LOG_ERROR = 0,
@@ -181,7 +184,98 @@ struct stratus_host_api {
   /* Look up one gateway by registry ID; 0 or STRATUS_ENOTFOUND. */
   int (*discovery_gateway)(stratus_ctx *ctx, const char *id,
                            stratus_gateway_each each, void *ud);
+
+  /* ==== ABI 1.1 ==============================================================
+   * Every member above is non-NULL in every 1.x host; test these with
+   * STRATUS_HOST_HAS before use. */
+
+  /* ---- declared methods (method.h) -----------------------------------------
+   * Serve n methods of `service`, described by `methods` (an array of
+   * method_size-byte elements: pass sizeof(stratus_method)); `ud` is what
+   * req_ud returns. Only inside init. Like rpc_register for each. */
+  int (*methods_register)(stratus_ctx *ctx,
+                          const ProtobufCServiceDescriptor *service,
+                          const stratus_method *methods, size_t n,
+                          size_t method_size, void *ud);
+  void *(*req_ud)(stratus_req *req);
+  stratus_ctx *(*req_ctx)(stratus_req *req);
+  /* The underlying call (peer, metadata, deadline). */
+  stratus_call *(*req_call)(stratus_req *req);
+  const ProtobufCMessage *(*req_request)(stratus_req *req);
+  /* The realm whose pool the work runs on (0 before one is chosen). */
+  uint32_t (*req_realm)(stratus_req *req);
+  /* check: run the work on <pool>.<realm>. STRATUS_ENOTFOUND (and a
+   * recorded INVALID_ARGUMENT) when that realm has no pool: return it. */
+  int (*req_use_realm)(stratus_req *req, uint32_t realm);
+  /* Zeroed memory freed when the call is answered; never NULL (the host
+   * aborts when memory runs out, as for its own allocations). Usable by
+   * whichever thread holds the request (the loop, or its work function). */
+  void *(*req_alloc)(stratus_req *req, size_t size);
+  /* A NUL-terminated copy of len bytes of s in the arena. */
+  char *(*req_strdup)(stratus_req *req, const char *s, size_t len);
+  /* Record the failure to answer with; returns STRATUS_EFAILED for the step
+   * to return. Any thread that holds the request. */
+  int (*req_fail)(stratus_req *req, int grpc_status, const char *fmt, ...)
+      STRATUS_PRINTF(3, 4);
+  /* Answer (loop thread). After a step returned STRATUS_LATER, the plugin
+   * answers with one of these; the request is freed by it. */
+  int (*req_reply)(stratus_req *req, const ProtobufCMessage *response);
+  int (*req_error)(stratus_req *req, int code);
+  /* Another database job for a call the plugin took over: `work` runs on
+   * `pool` (a full pool name) with `flags` (STRATUS_METHOD_TXN), then `next`
+   * runs on the loop like a reply step. A failed job answers the call. */
+  int (*req_submit)(stratus_req *req, const char *pool, stratus_method_work work,
+                    stratus_method_reply next, uint32_t flags);
+
+  /* ---- rows by column name (worker) ---------------------------------------- */
+  /* Index of a column by name, or -1. */
+  int (*rows_col)(stratus_rows *rows, const char *name);
+  /* rows_next, then the current row into *out through the column map.
+   * 1 = a row was read, 0 = no more rows, <0 = error (a map column missing
+   * from the result is STRATUS_EINVAL). */
+  int (*rows_read)(stratus_rows *rows, stratus_req *req, const stratus_col *cols,
+                   size_t ncols, void *out);
+  /* Every remaining row into an arena array of elem_size-byte elements, each
+   * starting as a copy of tmpl (e.g. a protobuf message's INIT; NULL =
+   * zeroed). *out is never NULL on success. */
+  int (*rows_collect)(stratus_rows *rows, stratus_req *req, const stratus_col *cols,
+                      size_t ncols, size_t elem_size, const void *tmpl, void **out,
+                      size_t *n);
+  /* Inside a db_submit done callback: the MySQL error number of the failed
+   * job's last statement, 0 if none. */
+  unsigned (*db_done_errno)(stratus_ctx *ctx);
+
+  /* ---- events as data --------------------------------------------------------
+   * Publish a payload built with jansson, written exactly as Go's
+   * encoding/json writes it (keys in insertion order, <>& escaped, integers
+   * as numbers, NULL-valued arrays as null). The reference is stolen. type
+   * STRATUS_EVENT_CATALOGUE takes the type (and the raw, envelope-less form)
+   * from the host's catalogue of subjects; a catalogued subject whose
+   * payload keys differ from the catalogue is refused with STRATUS_EINVAL and
+   * logged. */
+  int (*event_publish_json)(stratus_ctx *ctx, const char *subject, int64_t type,
+                            struct json_t *payload);
+
+  /* ---- presence (presence.h) ------------------------------------------------ */
+  /* The owner registers itself (inside init); one provider at a time. */
+  int (*presence_provide)(stratus_ctx *ctx, const stratus_presence_provider *provider,
+                          void *state);
+  /* The owner reports a change; the host runs every watcher. */
+  void (*presence_changed)(stratus_ctx *ctx, int change, const stratus_presence *p);
+  /* Lookups: how many matched, or STRATUS_ENOTSUP without an owner. */
+  int (*presence_by_guid)(stratus_ctx *ctx, uint32_t realm, uint32_t low,
+                          stratus_presence_each each, void *ud);
+  int (*presence_by_name)(stratus_ctx *ctx, uint32_t realm, const char *name,
+                          stratus_presence_each each, void *ud);
+  int (*presence_by_account)(stratus_ctx *ctx, uint32_t account,
+                             stratus_presence_each each, void *ud);
+  int (*presence_by_gateway)(stratus_ctx *ctx, uint32_t realm, const char *gateway_id,
+                             stratus_presence_each each, void *ud);
+  /* Watch changes; removed with the instance. */
+  int (*presence_watch)(stratus_ctx *ctx, stratus_presence_cb cb, void *ud);
 };
+
+#define STRATUS_EVENT_CATALOGUE (-1)
 
 /* True when this host has `fn` and built it (non-NULL). */
 #define STRATUS_HOST_HAS(api, fn)                                          \
