@@ -57,6 +57,7 @@ struct stratus_ctx {
   uint64_t started_ms;
   uint64_t stopping_ms;
   bool drain_warned;
+  bool contracts_warned; /* serves v1 without STRATUS_PLUGIN_CONTRACTS */
   list_node regs;        /* inst_reg */
   list_node node;        /* in the host's list of instances */
 };

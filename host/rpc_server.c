@@ -1,7 +1,10 @@
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <stratus/proto/contracts.h>
 
 #include "hashmap.h"
 #include "log.h"
@@ -114,10 +117,32 @@ static bool registered_by(stratus_ctx *ctx, const char *path) {
   return false;
 }
 
+/* A v1 service is served with libstratus-proto's layouts: a plugin that
+ * recorded other contracts would read and write its messages wrongly. */
+static int contracts_ok(stratus_ctx *ctx, const ProtobufCServiceDescriptor *service) {
+  if (!ctx->desc || strncmp(service->name, "v1.", 3) != 0) return 0;
+  uint64_t mine = stratus_proto_contracts_id(), theirs = ctx->desc->contracts_id;
+  if (theirs == 0) {
+    if (!ctx->contracts_warned)
+      log_write(STRATUS_LOG_WARN, ctx->tag, "serves %s but does not record the contracts it "
+                "was built against (STRATUS_PLUGIN_CONTRACTS); make sure it was built with "
+                "this host's headers", service->name);
+    ctx->contracts_warned = true;
+    return 0;
+  }
+  if (theirs == mine) return 0;
+  log_write(STRATUS_LOG_ERROR, ctx->tag, "was built against contracts %016" PRIx64 ", this "
+            "host has %016" PRIx64 ": rebuild the plugin against this stratus-dev", theirs,
+            mine);
+  return STRATUS_EVERSION;
+}
+
 int api_rpc_register(stratus_ctx *ctx, const ProtobufCServiceDescriptor *service,
                      const char *method, stratus_rpc_handler handler, void *ud) {
   if (!ctx || !service || !method || !handler) return STRATUS_EINVAL;
   if (ctx->state != INST_INIT) return STRATUS_EBUSY;
+  int rc = contracts_ok(ctx, service);
+  if (rc != 0) return rc;
   const ProtobufCMethodDescriptor *m =
       protobuf_c_service_descriptor_get_method_by_name(service, method);
   if (!m) return STRATUS_ENOENT;

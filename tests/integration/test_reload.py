@@ -262,6 +262,7 @@ class LifecycleTest(unittest.TestCase):
             (counter(fail_init="yes"), "plugin 'counter' generation 1: init failed"),
             ("[plugin.abi_major]\n", "was built for ABI 2.0"),
             ("[plugin.abi_name]\n", "describes itself as 'someone_else'"),
+            ("[plugin.contracts_other]\n", "was built against contracts 0000000000000001"),
         ]
         for sections, message in cases:
             with self.subTest(message=message):

@@ -120,7 +120,7 @@ struct stratus_host_api {
    * address configured for the service. `done` runs exactly once. */
   int (*rpc_call)(stratus_ctx *ctx, const ProtobufCServiceDescriptor *service,
                   const char *method, const ProtobufCMessage *request,
-                  const stratus_call_opts *opts, stratus_rpc_done done,
+                  const stratus_rpc_opts *opts, stratus_rpc_done done,
                   void *ud);
 
   /* ---- databases ----------------------------------------------------------

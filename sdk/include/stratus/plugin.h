@@ -114,7 +114,19 @@ typedef struct stratus_plugin {
   int (*export_state)(stratus_ctx *ctx, void *state, stratus_blob *out);
   int (*import_state)(stratus_ctx *ctx, void *state, const void *data,
                       size_t len);
+
+  /* ---- ABI 1.1 ----
+   * The contracts (libstratus-proto's message layouts) the plugin was
+   * compiled against: STRATUS_PLUGIN_CONTRACTS fills it. The host refuses to
+   * route a v1 service of a plugin built against other contracts. 0: the
+   * plugin uses no v1 contracts (or is 1.0: it is warned about). */
+  uint64_t contracts_id;
 } stratus_plugin;
+
+/* In a descriptor of a plugin that serves or calls v1 services (needs
+ * <stratus/proto/contracts.h>, which every generated contract header set
+ * installs):  STRATUS_PLUGIN_CONTRACTS, */
+#define STRATUS_PLUGIN_CONTRACTS .contracts_id = STRATUS_CONTRACTS_ID
 
 #define STRATUS_PLUGIN_HDR                                                  \
   {STRATUS_PLUGIN_MAGIC, STRATUS_ABI_MAJOR, STRATUS_ABI_MINOR,              \

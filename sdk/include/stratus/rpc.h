@@ -55,13 +55,18 @@ typedef void (*stratus_rpc_done)(stratus_ctx *ctx, int status,
                                  const char *message,
                                  const ProtobufCMessage *response, void *ud);
 
-typedef struct stratus_call_opts {
-  uint32_t struct_size;  /* sizeof(stratus_call_opts) */
+/* Options of an outgoing call (rpc_call). Not to be confused with
+ * stratus_call, the server side of a call a plugin answers. */
+typedef struct stratus_rpc_opts {
+  uint32_t struct_size;  /* sizeof(stratus_rpc_opts) */
   uint32_t reserved;
   int64_t timeout_ms;    /* 0 = the host's default deadline */
   const char *target;    /* "host:port" to call directly (a game server's
                             registered address); NULL = local plugin first,
                             else the [grpc.upstream] address for the service */
-} stratus_call_opts;
+} stratus_rpc_opts;
+
+/* The ABI 1.0 name of stratus_rpc_opts (same struct). */
+typedef stratus_rpc_opts stratus_call_opts;
 
 #endif
