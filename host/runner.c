@@ -218,9 +218,7 @@ static int api_req_submit(stratus_req *req, const char *pool, stratus_method_wor
                           stratus_method_reply next, uint32_t flags) {
   if (!pool || !work || !next || strlen(pool) >= sizeof(req->pool)) return STRATUS_EINVAL;
   snprintf(req->pool, sizeof(req->pool), "%s", pool);
-  int rc = submit(req, work, next, flags);
-  if (rc != 0 && !req->in_step) answer_error(req, rc, 0, NULL);
-  return rc;
+  return submit(req, work, next, flags);
 }
 
 /* ---- choosing the pool --------------------------------------------------------- */

@@ -223,7 +223,9 @@ struct stratus_host_api {
   int (*req_error)(stratus_req *req, int code);
   /* Another database job for a call the plugin took over: `work` runs on
    * `pool` (a full pool name) with `flags` (STRATUS_METHOD_TXN), then `next`
-   * runs on the loop like a reply step. A failed job answers the call. */
+   * runs on the loop like a reply step. A job that fails answers the call;
+   * a submission that fails returns the code and answers nothing (return it
+   * from a step, or pass it to req_error). */
   int (*req_submit)(stratus_req *req, const char *pool, stratus_method_work work,
                     stratus_method_reply next, uint32_t flags);
 
