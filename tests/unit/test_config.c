@@ -102,17 +102,73 @@ static void test_duplicates(void **state) {
   cfg_errors_free(&e);
 }
 
-static void test_long_line_is_an_error_not_a_truncation(void **state) {
+/* A value of `len` x's after "key = ". */
+static char *line_of(const char *key, size_t len) {
+  size_t head = strlen(key) + 3;
+  char *line = malloc(head + len + 2);
+  sprintf(line, "%s = ", key);
+  memset(line + head, 'x', len);
+  strcpy(line + head + len, "\n");
+  return line;
+}
+
+static void test_long_values_are_read_whole(void **state) {
   (void)state;
-  char text[600];
-  char value[400];
-  memset(value, 'x', sizeof(value) - 1);
-  value[sizeof(value) - 1] = '\0';
-  snprintf(text, sizeof(text), "[host]\nshutdown_timeout = 1s\nplugin_dir = /%s\n", value);
+  static const stratus_config_key keys[] = {
+      {.name = "note", .type = STRATUS_CFG_STRING, .max = 1000}};
+  static const schema s = {keys, 1, sizeof(char *)};
+  char *line = line_of("note", 1000);
+  char *text = malloc(strlen(line) + 8);
+  sprintf(text, "[x]\n%s", line);
   cfg_snapshot *snap = cfg_load_string("t.ini", text);
-  assert_error(&snap->errors, "t.ini:3: line longer than");
-  /* the truncated value must not have been taken */
+  cfg_errors errs = {0};
+  char **note = schema_build(&s, cfg_find(snap, "x"), NULL, "[x]", &errs);
+  assert_int_equal(snap->errors.n + errs.n, 0);
+  assert_int_equal(strlen(*note), 1000);
+  schema_free(&s, note);
+  cfg_free(snap);
+
+  /* one character over the key's own bound: the schema says so */
+  free(line);
+  line = line_of("note", 1001);
+  text = realloc(text, strlen(line) + 8);
+  sprintf(text, "[x]\n%s", line);
+  snap = cfg_load_string("t.ini", text);
+  note = schema_build(&s, cfg_find(snap, "x"), NULL, "[x]", &errs);
+  assert_error(&errs, "t.ini:2: [x]: note: value longer than 1000 characters");
+  schema_free(&s, note);
+  cfg_errors_free(&errs);
+  cfg_free(snap);
+  free(line);
+  free(text);
+}
+
+static void test_line_over_the_limit_is_an_error_not_a_truncation(void **state) {
+  (void)state;
+  char *line = line_of("plugin_dir", 70000);
+  char *text = malloc(strlen(line) + 64);
+  sprintf(text, "[host]\nshutdown_timeout = 1s\n%slevel = 1\n", line);
+  cfg_snapshot *snap = cfg_load_string("t.ini", text);
+  assert_error(&snap->errors, "t.ini:3: line longer than 65536 characters (the limit of a line)");
+  /* the value was not taken, and the next line still counts as line 4 */
   assert_null(cfg_section_get(cfg_find(snap, "host"), "plugin_dir"));
+  assert_int_equal(cfg_section_get(cfg_find(snap, "host"), "level")->line, 4);
+  cfg_free(snap);
+  free(line);
+  free(text);
+}
+
+static void test_comments_and_spacing(void **state) {
+  (void)state;
+  cfg_snapshot *snap = cfg_load_string(
+      "t.ini", "\xEF\xBB\xBF; comment\r\n[x]\r\n# another\n"
+               "a =  spaced value ; inline comment\nb=c;not a comment\nd =\n");
+  assert_int_equal(snap->errors.n, 0);
+  const cfg_section *x = cfg_find(snap, "x");
+  assert_string_equal(cfg_section_get(x, "a")->value, "spaced value");
+  assert_string_equal(cfg_section_get(x, "b")->value, "c;not a comment");
+  assert_string_equal(cfg_section_get(x, "d")->value, "");
+  assert_int_equal(cfg_section_get(x, "b")->line, 5);
   cfg_free(snap);
 }
 
@@ -290,7 +346,9 @@ int main(void) {
       cmocka_unit_test(test_good_file),
       cmocka_unit_test(test_syntax_errors),
       cmocka_unit_test(test_duplicates),
-      cmocka_unit_test(test_long_line_is_an_error_not_a_truncation),
+      cmocka_unit_test(test_long_values_are_read_whole),
+      cmocka_unit_test(test_line_over_the_limit_is_an_error_not_a_truncation),
+      cmocka_unit_test(test_comments_and_spacing),
       cmocka_unit_test(test_unknown_keys_and_sections),
       cmocka_unit_test(test_types_and_ranges),
       cmocka_unit_test(test_include_missing_file),
