@@ -272,17 +272,24 @@ static int reconfigure(plugin_plan *item, stratus_ctx *cur, apply_report *rep) {
   return 0;
 }
 
-static int update_running(plugin_plan *item, stratus_ctx *cur,
-                          apply_report *rep) {
+/* Restart-only keys keep their running values, also when new code of the
+ * plugin (item->mod) replaces the running code (cur->mod). */
+static void keep_restart_keys(plugin_plan *item, const stratus_ctx *cur,
+                              apply_report *rep) {
   strbuf kept;
   sb_init(&kept);
-  if (schema_keep_restart_keys(&cur->mod->schema, cur->config, item->config,
-                               &kept)) {
+  if (schema_keep_restart_keys_from(&cur->mod->schema, cur->config,
+                                    &item->mod->schema, item->config, &kept)) {
     log_warn("plugin '%s': changed key(s) %s need a restart; the running "
              "values stay until then", item->name, kept.data);
     note(rep, "%s restart needed for %s", item->name, kept.data);
   }
   sb_free(&kept);
+}
+
+static int update_running(plugin_plan *item, stratus_ctx *cur,
+                          apply_report *rep) {
+  keep_restart_keys(item, cur, rep);
   if (cur->log_level != item->log_level) {
     cur->log_level = item->log_level;
     note(rep, "%s log level", item->name);
@@ -299,10 +306,12 @@ void plugins_apply(plugins_plan *p, bool startup, apply_report *rep) {
     if (!item->enabled) continue;
     stratus_ctx *cur = plugins_active(item->name);
     int rc;
-    if (!cur || cur->mod != item->mod)
-      rc = start_generation(item, cur, rep);
-    else
+    if (cur && cur->mod == item->mod) {
       rc = update_running(item, cur, rep);
+    } else {
+      if (cur) keep_restart_keys(item, cur, rep);
+      rc = start_generation(item, cur, rep);
+    }
     if (rc != 0 && startup) return;
   }
 }

@@ -176,6 +176,23 @@ class ReloadTest(unittest.TestCase):
             self.assertEqual(r["outcome"], "unchanged")
             self.assertEqual(d.plugin("counter")["generation"], 2)
 
+    def test_restart_only_key_keeps_its_running_value_across_a_code_upgrade(self):
+        with self.daemon("") as d:
+            so = os.path.join(d.dir, "counter.so")
+            install("counter.so", so)
+            self.reload(d, counter(path=so))
+            r = self.reload(d, counter(path=so, label="second"))
+            self.assertIn("counter restart needed for label", r["message"])
+            install("counter-v2.so", so)
+            r = self.reload(d, counter(path=so, label="second"))  # new code, same waiting change
+            self.assertEqual(r["outcome"], "ok", r)
+            self.assertIn("counter restart needed for label", r["message"])
+            self.assertIn("counter 1->2", r["message"])
+            self.assertEqual(d.plugin("counter")["version"], "2")
+            self.assertEqual(d.metric("fixture_counter_build", version="2", label="first"), 1)
+            self.assertIsNone(d.metric("fixture_counter_build", version="2", label="second"))
+            self.assertEqual(d.log_text().count("changed key(s) label need a restart"), 2)
+
     def test_sighup_burst_ends_in_one_consistent_state(self):
         with self.daemon(counter(step=1)) as d:
             for step in range(2, 52):  # 50 config changes, 50 signals

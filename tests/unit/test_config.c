@@ -311,6 +311,47 @@ static void test_restart_keys_keep_running_value(void **state) {
   schema_free(&all_schema, next);
 }
 
+/* New code of a plugin: its keys moved and its enum choices changed order. */
+static void test_restart_keys_survive_new_code(void **state) {
+  (void)state;
+  typedef struct { int mode; const char *name; } old_cfg;
+  typedef struct { const char *name; int64_t extra; int mode; } new_cfg;
+  static const char *const old_modes[] = {"fast", "safe", NULL};
+  static const char *const new_modes[] = {"safe", "gone", "fast", NULL};
+  static const stratus_config_key old_keys[] = {
+      {.name = "mode", .type = STRATUS_CFG_ENUM, .flags = STRATUS_CFG_RESTART,
+       .offset = offsetof(old_cfg, mode), .choices = old_modes},
+      {.name = "name", .type = STRATUS_CFG_STRING, .flags = STRATUS_CFG_RESTART,
+       .offset = offsetof(old_cfg, name)}};
+  static const stratus_config_key new_keys[] = {
+      {.name = "name", .type = STRATUS_CFG_STRING, .flags = STRATUS_CFG_RESTART,
+       .offset = offsetof(new_cfg, name)},
+      {.name = "extra", .type = STRATUS_CFG_INT, .flags = STRATUS_CFG_RESTART,
+       .offset = offsetof(new_cfg, extra)},
+      {.name = "mode", .type = STRATUS_CFG_ENUM, .flags = STRATUS_CFG_RESTART,
+       .offset = offsetof(new_cfg, mode), .choices = new_modes}};
+  static const schema olds = {old_keys, 2, sizeof(old_cfg)};
+  static const schema news = {new_keys, 3, sizeof(new_cfg)};
+  cfg_errors errs = {0};
+  cfg_snapshot *a = cfg_load_string("a.ini", "[x]\nmode = fast\nname = running\n");
+  cfg_snapshot *b = cfg_load_string("b.ini", "[x]\nmode = safe\nname = waiting\nextra = 9\n");
+  old_cfg *running = schema_build(&olds, cfg_find(a, "x"), NULL, "[x]", &errs);
+  new_cfg *next = schema_build(&news, cfg_find(b, "x"), NULL, "[x]", &errs);
+  assert_int_equal(errs.n, 0);
+  strbuf notes;
+  sb_init(&notes);
+  assert_int_equal(schema_keep_restart_keys_from(&olds, running, &news, next, &notes), 2);
+  assert_string_equal(notes.data, "name, mode");
+  assert_string_equal(next->name, "running");
+  assert_string_equal(new_modes[next->mode], "fast");
+  assert_int_equal(next->extra, 9); /* new key: nothing to keep */
+  sb_free(&notes);
+  schema_free(&olds, running);
+  schema_free(&news, next);
+  cfg_free(a);
+  cfg_free(b);
+}
+
 static void test_schema_definition_checks(void **state) {
   (void)state;
   char err[256];
@@ -356,6 +397,7 @@ int main(void) {
       cmocka_unit_test(test_schema_values_and_defaults),
       cmocka_unit_test(test_schema_errors),
       cmocka_unit_test(test_restart_keys_keep_running_value),
+      cmocka_unit_test(test_restart_keys_survive_new_code),
       cmocka_unit_test(test_schema_definition_checks),
   };
   return cmocka_run_group_tests_name("config", tests, NULL, NULL);
