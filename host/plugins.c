@@ -88,15 +88,17 @@ static cfg_section filter_section(const cfg_section *sec, bool common) {
   return view;
 }
 
-static char *resolve_path(const cfg_section *sec, const plugin_common *c,
-                          const host_config *hc, const char *name) {
-  if (!*c->path) return xasprintf("%s/%s.so", hc->host->plugin_dir, name);
-  if (c->path[0] == '/') return xstrdup(c->path);
+char *plugins_path(const cfg_section *sec, const char *path,
+                   const char *plugin_dir, const char *name) {
+  if (!path || !*path) return xasprintf("%s/%s.so", plugin_dir, name);
+  if (path[0] == '/') return xstrdup(path);
   char *copy = xstrdup(sec->file);
-  char *full = xasprintf("%s/%s", dirname(copy), c->path);
+  char *full = xasprintf("%s/%s", dirname(copy), path);
   free(copy);
   return full;
 }
+
+void plugins_describe_common(FILE *out) { schema_describe(&common_schema, out); }
 
 static bool valid_plugin_name(const char *name) {
   if (!*name) return false;
@@ -116,7 +118,7 @@ static void plan_section(const cfg_section *sec, const host_config *hc,
   free(view.entries);
   item->enabled = c->enabled;
   item->log_level = c->log_level - 1;
-  item->path = resolve_path(sec, c, hc, item->name);
+  item->path = plugins_path(sec, c->path, hc->host->plugin_dir, item->name);
   char err[1024];
   if (item->enabled || access(item->path, F_OK) == 0) {
     item->mod = loader_open(item->name, item->path, api, err, sizeof(err));

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <stratus/plugin.h>
 
@@ -61,5 +62,12 @@ int schema_keep_restart_keys(const schema *s, const void *running, void *next,
 int schema_keep_restart_keys_from(const schema *from, const void *running,
                                   const schema *to, void *next, strbuf *notes);
 bool schema_equal(const schema *s, const void *a, const void *b);
+
+/* schema_doc.c: each key as three ini comment lines for operators:
+ *   ; name (type, range, reloadable|restart-only)
+ *   ;   help
+ *   ;name = default */
+void schema_describe_key(const stratus_config_key *k, strbuf *out);
+void schema_describe(const schema *s, FILE *out);
 
 #endif

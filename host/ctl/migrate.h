@@ -15,6 +15,8 @@ typedef struct migrate_opts {
   const char *config;
   const char *db;      /* only this section ("auth" or "db.auth"), or NULL */
   const char *sql_dir; /* NULL: the installed share/stratus/sql */
+  const char *plugin_sql; /* plugins' sources: DIR/<plugin>/sql/<kind>/; NULL:
+                             <sql_dir>/plugins/<plugin>/<kind>/ */
   bool dry_run;
 } migrate_opts;
 

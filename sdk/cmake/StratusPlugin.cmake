@@ -28,7 +28,9 @@ function(stratus_add_plugin name)
     C_STANDARD 11
     C_STANDARD_REQUIRED ON
     C_VISIBILITY_PRESET hidden
-    VISIBILITY_INLINES_HIDDEN ON)
+    VISIBILITY_INLINES_HIDDEN ON
+    # <libdir>/stratus/plugins -> <libdir>, where libstratus-proto lives
+    INSTALL_RPATH "$ORIGIN/../..")
   if(DEFINED STRATUS_PLUGIN_OUTPUT_DIR)
     set_target_properties(${name} PROPERTIES
       LIBRARY_OUTPUT_DIRECTORY "${STRATUS_PLUGIN_OUTPUT_DIR}")

@@ -3,6 +3,7 @@ pkg-config and with CMake, and the installed daemon loads what it built."""
 
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -51,8 +52,32 @@ class SdkInstallTest(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(self.libdir, "cmake", "StratusPlugin",
                                                     "StratusPluginConfig.cmake")))
 
+    def test_installed_programs_run_where_they_lie(self):
+        """No LD_LIBRARY_PATH, no STRATUS_PLUGIN_DIR: RUNPATH $ORIGIN/../<libdir>
+        finds libstratus-proto, and the default config, plugin dir and SQL dir
+        are the prefix's own."""
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("LD_LIBRARY_PATH", "STRATUS_PLUGIN_DIR")}
+        stratusd = os.path.join(self.prefix, "sbin", "stratusd")
+        stratusctl = os.path.join(self.prefix, "bin", "stratusctl")
+        libdir = os.path.relpath(self.libdir, self.prefix)
+        for prog, up in ((stratusd, "sbin"), (stratusctl, "bin")):
+            dyn = run(["readelf", "-d", prog])
+            self.assertRegex(dyn, r"(RUNPATH|RPATH).*\[\$ORIGIN/\.\./" + re.escape(libdir) + r"\]")
+        self.assertRegex(run([stratusd, "--version"], env=env), r"^stratusd \d+\.\d+\.\d+ ")
+        config = os.path.join(self.prefix, "etc", "stratus", "stratus.ini")
+        out = run([stratusd, "--check-config"], env=env)  # the default: the prefix's config
+        self.assertIn(f"{config}: configuration OK", out)
+        out = run([stratusctl, "check-config"], env=env)
+        self.assertIn(f"{config}: configuration OK", out)
+        described = run([stratusctl, "config"], env=env)
+        self.assertIn(f"; from {self.libdir}/stratus/plugins/hello.so", described)
+        self.assertIn(f";plugin_dir = {self.libdir}/stratus/plugins\n", described)
+        plugin = os.path.join(self.libdir, "stratus", "plugins", "hello.so")
+        self.assertIn("$ORIGIN/../..", run(["readelf", "-d", plugin]))
+
     def load_in_installed_daemon(self, so):
-        env = {"LD_LIBRARY_PATH": self.libdir}
+        env = {"LD_LIBRARY_PATH": ""}
         sections = f"[plugin.hello]\npath = {so}\ninterval = 20ms\ngreeting = built out of tree\n"
         with Stratusd(sections=sections, binary=os.path.join(self.prefix, "sbin", "stratusd"),
                       extra_env=env) as d:
@@ -97,7 +122,7 @@ class SdkInstallTest(unittest.TestCase):
         sections = (f"[plugin.heartbeat]\npath = {build}/heartbeat.so\nevery = 100ms\n"
                     "message = the realm is alive\n")
         with Stratusd(sections=sections, binary=os.path.join(self.prefix, "sbin", "stratusd"),
-                      extra_env={"LD_LIBRARY_PATH": self.libdir}) as d:
+                      extra_env={"LD_LIBRARY_PATH": ""}) as d:
             d.wait_for(lambda: (d.metric("heartbeat_beats_total") or 0) >= 2, "two beats")
             self.assertIn("[heartbeat#1] the realm is alive", d.log_text())
 

@@ -352,6 +352,34 @@ static void test_restart_keys_survive_new_code(void **state) {
   cfg_free(b);
 }
 
+static void test_describe_keys(void **state) {
+  (void)state;
+  
+  static const stratus_config_key keys[] = {
+      {.name = "wait", .type = STRATUS_CFG_DURATION, .flags = STRATUS_CFG_RESTART,
+       .default_value = "90s", .min = 1500, .max = 3600000, .help = "how long"},
+      {.name = "buf", .type = STRATUS_CFG_SIZE, .default_value = "64KiB",
+       .min = 1024, .max = 4 << 20},
+      {.name = "name", .type = STRATUS_CFG_STRING, .flags = STRATUS_CFG_REQUIRED,
+       .max = 12, .help = "who"},
+      {.name = "mode", .type = STRATUS_CFG_ENUM, .choices = modes, /* fast, safe */
+       .default_value = "safe"},
+      {.name = "pass", .type = STRATUS_CFG_STRING, .flags = STRATUS_CFG_SECRET}};
+  static const char *const want[] = {
+      "; wait (duration, 1500ms..1h, restart-only)\n;   how long\n;wait = 90s\n",
+      "; buf (size, 1KiB..4MiB, reloadable)\n;buf = 64KiB\n",
+      "; name (string, at most 12 characters, required, reloadable)\n;   who\n;name =\n",
+      "; mode (enum, one of: fast safe, reloadable)\n;mode = safe\n",
+      "; pass (string, secret, reloadable)\n;pass =\n"};
+  for (size_t i = 0; i < 5; i++) {
+    strbuf sb;
+    sb_init(&sb);
+    schema_describe_key(&keys[i], &sb);
+    assert_string_equal(sb.data, want[i]);
+    sb_free(&sb);
+  }
+}
+
 static void test_schema_definition_checks(void **state) {
   (void)state;
   char err[256];
@@ -398,6 +426,7 @@ int main(void) {
       cmocka_unit_test(test_schema_errors),
       cmocka_unit_test(test_restart_keys_keep_running_value),
       cmocka_unit_test(test_restart_keys_survive_new_code),
+      cmocka_unit_test(test_describe_keys),
       cmocka_unit_test(test_schema_definition_checks),
   };
   return cmocka_run_group_tests_name("config", tests, NULL, NULL);
