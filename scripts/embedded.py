@@ -1,5 +1,5 @@
 """The embedded default: a private MariaDB and nats-server on loopback, the
-project's AzerothCore schema fixture and Stratus's migrations loaded, and
+project's AzerothCore schema fixture, Stratus's and the plugins' migrations loaded, and
 stratusd with every plugin built in build/plugins enabled. State lives under
 build/embedded/ (the database survives restarts; --fresh starts empty).
 
@@ -64,8 +64,10 @@ def config_text(args, db, nats):
 
 
 def migrate(config):
+    """Stratus's migrations (sql/) and every plugin's (plugins/<name>/sql/)."""
     subprocess.run([os.path.join(BUILD, "bin", "stratusctl"), "-c", config, "migrate",
-                    "--sql-dir", os.path.join(REPO, "sql")], check=True)
+                    "--sql-dir", os.path.join(REPO, "sql"),
+                    "--plugin-sql", os.path.join(REPO, "plugins")], check=True)
 
 
 def run_daemon(config):
