@@ -16,6 +16,7 @@
 
 include_guard(GLOBAL)
 include(GNUInstallDirs)
+include("${CMAKE_CURRENT_LIST_DIR}/StratusProto.cmake")
 
 function(stratus_add_plugin name)
   cmake_parse_arguments(P "NO_INSTALL" "COMPONENT;SQL_DIR" "SOURCES;LIBRARIES" ${ARGN})
