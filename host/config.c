@@ -216,7 +216,7 @@ static void parse_text(parse_state *ps, char *text) {
   }
 }
 
-static char *read_all(FILE *fp) {
+static char *read_all(FILE *fp, size_t *len) {
   strbuf sb;
   char buf[8192];
   size_t n;
@@ -226,13 +226,25 @@ static char *read_all(FILE *fp) {
     sb_free(&sb);
     return NULL;
   }
+  *len = sb.len;
   return sb.data ? sb_steal(&sb) : xstrdup("");
+}
+
+/* A NUL byte would silently end the text early: refuse the file. */
+static bool has_nul(parse_state *ps, const char *text, size_t len) {
+  const char *nul = memchr(text, '\0', len);
+  if (!nul) return false;
+  int line = 1;
+  for (const char *p = text; p < nul; p++) line += *p == '\n';
+  cfg_error(&ps->snap->errors, ps->file, line, "NUL byte (not a text file?)");
+  return true;
 }
 
 static void parse_file(cfg_snapshot *snap, const char *path) {
   const char *file = remember_file(snap, path);
   FILE *fp = fopen(path, "r");
-  char *text = fp ? read_all(fp) : NULL;
+  size_t len = 0;
+  char *text = fp ? read_all(fp, &len) : NULL;
   if (!text) {
     cfg_error(&snap->errors, file, 0, "cannot %s: %s", fp ? "read" : "open",
               strerror(errno));
@@ -241,7 +253,7 @@ static void parse_file(cfg_snapshot *snap, const char *path) {
   }
   fclose(fp);
   parse_state ps = {.snap = snap, .file = file, .section = -1};
-  parse_text(&ps, text);
+  if (!has_nul(&ps, text, len)) parse_text(&ps, text);
   free(text);
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -170,6 +171,23 @@ static void test_comments_and_spacing(void **state) {
   assert_string_equal(cfg_section_get(x, "d")->value, "");
   assert_int_equal(cfg_section_get(x, "b")->line, 5);
   cfg_free(snap);
+}
+
+static void test_nul_byte_is_an_error(void **state) {
+  (void)state;
+  char path[] = "/tmp/stratus-nul-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  static const char text[] = "[log]\nlevel = info\n\0[http]\n";
+  assert_int_equal(write(fd, text, sizeof(text) - 1), sizeof(text) - 1);
+  close(fd);
+  cfg_snapshot *snap = cfg_load(path);
+  char want[64];
+  snprintf(want, sizeof(want), "%s:3: NUL byte", path);
+  assert_error(&snap->errors, want);
+  assert_null(cfg_find(snap, "log")); /* nothing of the file was taken */
+  cfg_free(snap);
+  unlink(path);
 }
 
 static void test_unknown_keys_and_sections(void **state) {
@@ -418,6 +436,7 @@ int main(void) {
       cmocka_unit_test(test_long_values_are_read_whole),
       cmocka_unit_test(test_line_over_the_limit_is_an_error_not_a_truncation),
       cmocka_unit_test(test_comments_and_spacing),
+      cmocka_unit_test(test_nul_byte_is_an_error),
       cmocka_unit_test(test_unknown_keys_and_sections),
       cmocka_unit_test(test_types_and_ranges),
       cmocka_unit_test(test_include_missing_file),
