@@ -173,6 +173,9 @@ class LedgerExampleTest(InstalledPrefix):
         gen = os.path.join(cls.tmp, "ledger-pkgconfig")
         os.makedirs(gen)
         protodir = run(["pkg-config", "--variable=protodir", "stratus-plugin"], env=env).strip()
+        sqldir = run(["pkg-config", "--variable=plugin_sqldir", "stratus-plugin"], env=env).strip()
+        assert os.path.realpath(sqldir) == os.path.realpath(
+            os.path.join(cls.prefix, "share", "stratus", "sql", "plugins")), sqldir
         run(["protoc-c", "-Iproto", f"-I{protodir}", f"--c_out={gen}",
              "proto/ledger/v1/ledger.proto"], cwd=cls.EXAMPLE)
         flags = run(["pkg-config", "--cflags", "--libs", "stratus-plugin"], env=env).split()
