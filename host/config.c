@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <glob.h>
-#include <ini.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +10,15 @@
 
 #include "util.h"
 
-/* Per-file parse state, handed to inih as its "stream". */
+/* Lines longer than this are errors with file:line, never truncated. The
+ * file is read here and split into lines by the project, so the only limit
+ * is this one. */
+#define CFG_MAX_LINE 65536
+
+/* Per-file parse state. */
 typedef struct parse_state {
   cfg_snapshot *snap;
   const char *file;
-  FILE *fp;            /* file input, or NULL for a string */
-  const char *text;    /* string input */
   int line;
   long section;        /* index into snap->sections, -1 before the first */
 } parse_state;
@@ -101,8 +103,8 @@ static void open_section(parse_state *ps, const char *name) {
   ps->section = (long)snap->n++;
 }
 
-/* Checks one physical line before inih sees it. Returns false to hide the
- * line from inih (it was reported here). */
+/* Checks one line and opens the section a header names. Returns false when
+ * the line was reported here and must be skipped. */
 static bool check_line(parse_state *ps, char *str) {
   char *p = str;
   while (*p == ' ' || *p == '\t') p++;
@@ -137,65 +139,13 @@ static bool check_line(parse_state *ps, char *str) {
   return true;
 }
 
-static void skip_rest_of_line(parse_state *ps) {
-  if (ps->fp) {
-    int c;
-    while ((c = fgetc(ps->fp)) != EOF && c != '\n') {}
-  } else {
-    while (*ps->text && *ps->text != '\n') ps->text++;
-    if (*ps->text) ps->text++;
-  }
-}
-
-static bool read_raw_line(parse_state *ps, char *str, int num) {
-  if (ps->fp) return fgets(str, num, ps->fp) != NULL;
-  if (!*ps->text) return false;
-  int i = 0;
-  while (i < num - 1 && ps->text[i]) {
-    str[i] = ps->text[i];
-    if (ps->text[i++] == '\n') break;
-  }
-  str[i] = '\0';
-  ps->text += i;
-  return true;
-}
-
-static bool at_end(parse_state *ps) {
-  if (!ps->fp) return *ps->text == '\0';
-  int c = fgetc(ps->fp);
-  if (c == EOF) return true;
-  ungetc(c, ps->fp);
-  return false;
-}
-
-/* inih reader: counts lines, refuses over-long lines instead of letting inih
- * truncate them, and validates each line. */
-static char *reader(char *str, int num, void *stream) {
-  parse_state *ps = stream;
-  if (!read_raw_line(ps, str, num)) return NULL;
-  ps->line++;
-  size_t len = strlen(str);
-  if (len == (size_t)num - 1 && str[len - 1] != '\n' && !at_end(ps)) {
-    skip_rest_of_line(ps);
-    cfg_error(&ps->snap->errors, ps->file, ps->line,
-              "line longer than %d characters", num - 2);
-    str[0] = '\0';
-    return str;
-  }
-  if (!check_line(ps, str)) str[0] = '\0';
-  return str;
-}
-
-static int handler(void *user, const char *section, const char *name,
-                   const char *value) {
-  parse_state *ps = user;
-  UNUSED(section);
+static void add_entry(parse_state *ps, const char *name, const char *value) {
   cfg_snapshot *snap = ps->snap;
-  if (ps->section == -2) return 1;
+  if (ps->section == -2) return;
   if (ps->section < 0) {
     cfg_error(&snap->errors, ps->file, ps->line,
               "key '%s' outside of any [section]", name);
-    return 1;
+    return;
   }
   cfg_section *sec = &snap->sections[ps->section];
   const cfg_entry *prev = cfg_section_get(sec, name);
@@ -203,11 +153,11 @@ static int handler(void *user, const char *section, const char *name,
     cfg_error(&snap->errors, ps->file, ps->line,
               "duplicate key '%s' in [%s] (first set at %s:%d)", name,
               sec->name, prev->file, prev->line);
-    return 1;
+    return;
   }
   if (!valid_name(name, false)) {
     cfg_error(&snap->errors, ps->file, ps->line, "invalid key name '%s'", name);
-    return 1;
+    return;
   }
   grow_array((void **)&sec->entries, &sec->cap, sec->n + 1, sizeof(cfg_entry));
   cfg_entry *e = &sec->entries[sec->n++];
@@ -215,7 +165,6 @@ static int handler(void *user, const char *section, const char *name,
   e->value = xstrdup(value);
   e->file = ps->file;
   e->line = ps->line;
-  return 1;
 }
 
 static const char *remember_file(cfg_snapshot *snap, const char *path) {
@@ -225,24 +174,87 @@ static const char *remember_file(cfg_snapshot *snap, const char *path) {
   return snap->files[snap->nfiles++];
 }
 
-static void parse_stream(cfg_snapshot *snap, parse_state *ps) {
-  int rc = ini_parse_stream(reader, ps, handler, ps);
-  /* A positive rc is the first line inih disliked; check_line already
-   * explained every syntax error, so only report what it missed. */
-  if (rc > 0 && snap->errors.n == 0)
-    cfg_error(&snap->errors, ps->file, rc, "syntax error");
+/* "key = value ; comment": a ';' after whitespace starts a comment, as in
+ * inih; spaces around key and value are removed. */
+static void parse_pair(parse_state *ps, char *line) {
+  char *eq = strchr(line, '=');
+  *eq = '\0';
+  char *value = eq + 1;
+  for (char *p = value; *p; p++)
+    if (*p == ';' && p > value && isspace((unsigned char)p[-1])) {
+      *p = '\0';
+      break;
+    }
+  add_entry(ps, str_trim(line), str_trim(value));
+}
+
+static void parse_line(parse_state *ps, char *line, size_t len) {
+  if (len > CFG_MAX_LINE) {
+    cfg_error(&ps->snap->errors, ps->file, ps->line,
+              "line longer than %d characters (the limit of a line)",
+              CFG_MAX_LINE);
+    return;
+  }
+  while (len && (line[len - 1] == '\r' || line[len - 1] == '\n')) line[--len] = '\0';
+  if (!check_line(ps, line)) return;
+  const char *p = line;
+  while (*p == ' ' || *p == '\t') p++;
+  if (*p && *p != ';' && *p != '#' && *p != '[') parse_pair(ps, line);
+}
+
+/* Splits text (modified in place) into lines; a UTF-8 BOM is skipped. */
+static void parse_text(parse_state *ps, char *text) {
+  if (strncmp(text, "\xEF\xBB\xBF", 3) == 0) text += 3;
+  while (*text) {
+    char *eol = strchr(text, '\n');
+    size_t len = eol ? (size_t)(eol - text) : strlen(text);
+    char *next = eol ? eol + 1 : text + len;
+    text[len] = '\0';
+    ps->line++;
+    parse_line(ps, text, len);
+    text = next;
+  }
+}
+
+static char *read_all(FILE *fp, size_t *len) {
+  strbuf sb;
+  char buf[8192];
+  size_t n;
+  sb_init(&sb);
+  while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) sb_append(&sb, buf, n);
+  if (ferror(fp)) {
+    sb_free(&sb);
+    return NULL;
+  }
+  *len = sb.len;
+  return sb.data ? sb_steal(&sb) : xstrdup("");
+}
+
+/* A NUL byte would silently end the text early: refuse the file. */
+static bool has_nul(parse_state *ps, const char *text, size_t len) {
+  const char *nul = memchr(text, '\0', len);
+  if (!nul) return false;
+  int line = 1;
+  for (const char *p = text; p < nul; p++) line += *p == '\n';
+  cfg_error(&ps->snap->errors, ps->file, line, "NUL byte (not a text file?)");
+  return true;
 }
 
 static void parse_file(cfg_snapshot *snap, const char *path) {
   const char *file = remember_file(snap, path);
   FILE *fp = fopen(path, "r");
-  if (!fp) {
-    cfg_error(&snap->errors, file, 0, "cannot open: %s", strerror(errno));
+  size_t len = 0;
+  char *text = fp ? read_all(fp, &len) : NULL;
+  if (!text) {
+    cfg_error(&snap->errors, file, 0, "cannot %s: %s", fp ? "read" : "open",
+              strerror(errno));
+    if (fp) fclose(fp);
     return;
   }
-  parse_state ps = {.snap = snap, .file = file, .fp = fp, .section = -1};
-  parse_stream(snap, &ps);
   fclose(fp);
+  parse_state ps = {.snap = snap, .file = file, .section = -1};
+  if (!has_nul(&ps, text, len)) parse_text(&ps, text);
+  free(text);
 }
 
 static bool has_glob_chars(const char *s) { return strpbrk(s, "*?[") != NULL; }
@@ -300,8 +312,10 @@ cfg_snapshot *cfg_load_string(const char *name, const char *text) {
   cfg_snapshot *snap = xcalloc(1, sizeof(*snap));
   snap->main_path = xstrdup(name);
   parse_state ps = {.snap = snap, .file = remember_file(snap, name),
-                    .text = text, .section = -1};
-  parse_stream(snap, &ps);
+                    .section = -1};
+  char *copy = xstrdup(text);
+  parse_text(&ps, copy);
+  free(copy);
   return snap;
 }
 

@@ -1,15 +1,29 @@
 #include "host_config.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "paths.h"
 #include "util.h"
 
 #ifndef STRATUS_PLUGIN_DIR
 #define STRATUS_PLUGIN_DIR "/usr/lib/stratus/plugins"
 #endif
+
+/* The installed plugin directory, moved with a relocated install. */
+static char plugin_dir_default[4096] = STRATUS_PLUGIN_DIR;
+
+void host_config_locate_defaults(void) {
+  static bool done;
+  if (done) return;
+  done = true;
+  char *dir = install_path(STRATUS_PLUGIN_DIR);
+  snprintf(plugin_dir_default, sizeof(plugin_dir_default), "%s", dir);
+  free(dir);
+}
 
 #define KEY(st, field, nm, tp, def, fl, lo, hi, hlp)                    \
   {.name = nm, .type = tp, .flags = fl, .offset = offsetof(st, field), \
@@ -17,7 +31,7 @@
 
 static const stratus_config_key host_keys[] = {
     KEY(host_section, plugin_dir, "plugin_dir", STRATUS_CFG_STRING,
-        STRATUS_PLUGIN_DIR, 0, 0, 0, "directory of <name>.so plugins"),
+        plugin_dir_default, 0, 0, 0, "directory of <name>.so plugins"),
     KEY(host_section, include, "include", STRATUS_CFG_LIST, NULL, 0, 0, 0,
         "more ini files (glob patterns, relative to this file)"),
     KEY(host_section, pid_file, "pid_file", STRATUS_CFG_STRING, "",
@@ -243,6 +257,15 @@ static const section_kind kinds[] = {
     {"db.", true, &db_schema, NULL, 0},
 };
 
+void host_config_describe(FILE *out) {
+  host_config_locate_defaults();
+  for (size_t i = 0; i < ARRAY_LEN(kinds); i++) {
+    fprintf(out, "[%s%s]\n", kinds[i].name, kinds[i].prefix ? "<name>" : "");
+    schema_describe(kinds[i].schema, out);
+    fputc('\n', out);
+  }
+}
+
 static void **singleton_slot(host_config *hc, const section_kind *k) {
   return (void **)((char *)hc + k->slot);
 }
@@ -299,6 +322,7 @@ static void check_discovery(const host_config *hc, const cfg_snapshot *snap,
 }
 
 host_config *host_config_build(const cfg_snapshot *snap, cfg_errors *errs) {
+  host_config_locate_defaults();
   host_config *hc = xcalloc(1, sizeof(*hc));
   for (size_t i = 0; i < snap->n; i++) {
     const cfg_section *sec = &snap->sections[i];

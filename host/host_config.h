@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "schema.h"
@@ -148,6 +149,13 @@ size_t host_config_db_count(const host_config *hc);
 const char *host_config_db_name(const host_config *hc, size_t i);
 const db_section *host_config_db(const host_config *hc, size_t i);
 const db_section *host_config_db_find(const host_config *hc, const char *name);
+
+/* Defaults that depend on where the program is installed ([host]
+ * plugin_dir); host_config_build calls it. */
+void host_config_locate_defaults(void);
+
+/* Every host section and key, as schema_describe prints them. */
+void host_config_describe(FILE *out);
 
 /* Validate every host section of `snap` (plugin sections are only checked
  * for a valid name here). Errors go to errs. Never NULL. */

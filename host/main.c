@@ -10,11 +10,13 @@
 #include "api.h"
 #include "bus/eventbus.h"
 #include "daemon.h"
+#include "describe.h"
 #include "http.h"
 #include "instance.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
+#include "paths.h"
 #include "plugins.h"
 #include "reload.h"
 #include "rpc.h"
@@ -30,13 +32,16 @@
 
 stratusd_state stratusd;
 
-static void usage(FILE *out) {
+static void usage(FILE *out, const char *config) {
   fprintf(out,
-          "usage: stratusd [-c FILE] [--check-config [FILE]] [--version]\n"
+          "usage: stratusd [-c FILE] [--check-config [FILE]] [--describe-config]\n"
+          "                [--version]\n"
           "  -c, --config FILE       configuration (default %s)\n"
           "      --check-config [FILE]  validate the configuration and exit\n"
+          "      --describe-config   print every section and key (type, range,\n"
+          "                          default, reloadable or restart-only, help)\n"
           "      --version           print the version and ABI and exit\n",
-          STRATUS_DEFAULT_CONFIG);
+          config);
 }
 
 static void on_hup(void) {
@@ -127,41 +132,62 @@ static int run(void) {
   return rc == 0 ? 0 : 1;
 }
 
-int main(int argc, char **argv) {
+typedef enum mode { MODE_RUN, MODE_CHECK, MODE_DESCRIBE } mode;
+
+typedef struct options {
+  const char *config;
+  bool config_given;
+  mode mode;
+} options;
+
+/* -1: carry on; else the exit status. */
+static int parse_args(int argc, char **argv, options *o) {
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'},
       {"check-config", no_argument, NULL, 'C'},
+      {"describe-config", no_argument, NULL, 'D'},
       {"version", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  const char *config = STRATUS_DEFAULT_CONFIG;
-  bool check = false;
   int opt;
-  log_init();
   while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
     switch (opt) {
-    case 'c': config = optarg; break;
-    case 'C': check = true; break;
+    case 'c': o->config = optarg; o->config_given = true; break;
+    case 'C': o->mode = MODE_CHECK; break;
+    case 'D': o->mode = MODE_DESCRIBE; break;
     case 'V':
       printf("stratusd %s (plugin ABI %d.%d)\n", STRATUS_VERSION,
              STRATUS_ABI_MAJOR, STRATUS_ABI_MINOR);
       return 0;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    case 'h': usage(stdout, o->config); return 0;
+    default: usage(stderr, o->config); return 2;
     }
   }
-  if (check && optind < argc) config = argv[optind++];
+  if (o->mode == MODE_CHECK && optind < argc) o->config = argv[optind++];
   if (optind < argc) {
-    usage(stderr);
+    usage(stderr, o->config);
     return 2;
   }
-  memset(&stratusd, 0, sizeof(stratusd));
-  stratusd.config_path = config;
-  api_build(&stratusd.api, STRATUS_VERSION);
-  if (check) {
-    int rc = check_config(config, stdout);
-    loader_shutdown();
-    return rc;
+  return -1;
+}
+
+int main(int argc, char **argv) {
+  char *default_config = install_path(STRATUS_DEFAULT_CONFIG);
+  options o = {.config = default_config};
+  log_init();
+  int rc = parse_args(argc, argv, &o);
+  if (rc < 0) {
+    memset(&stratusd, 0, sizeof(stratusd));
+    stratusd.config_path = o.config;
+    api_build(&stratusd.api, STRATUS_VERSION);
+    if (o.mode == MODE_RUN) {
+      rc = run();
+    } else {
+      rc = o.mode == MODE_CHECK ? check_config(o.config, stdout)
+                                : describe_config(o.config, o.config_given, stdout);
+      loader_shutdown();
+    }
   }
-  return run();
+  free(default_config);
+  return rc;
 }

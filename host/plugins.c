@@ -88,15 +88,17 @@ static cfg_section filter_section(const cfg_section *sec, bool common) {
   return view;
 }
 
-static char *resolve_path(const cfg_section *sec, const plugin_common *c,
-                          const host_config *hc, const char *name) {
-  if (!*c->path) return xasprintf("%s/%s.so", hc->host->plugin_dir, name);
-  if (c->path[0] == '/') return xstrdup(c->path);
+char *plugins_path(const cfg_section *sec, const char *path,
+                   const char *plugin_dir, const char *name) {
+  if (!path || !*path) return xasprintf("%s/%s.so", plugin_dir, name);
+  if (path[0] == '/') return xstrdup(path);
   char *copy = xstrdup(sec->file);
-  char *full = xasprintf("%s/%s", dirname(copy), c->path);
+  char *full = xasprintf("%s/%s", dirname(copy), path);
   free(copy);
   return full;
 }
+
+void plugins_describe_common(FILE *out) { schema_describe(&common_schema, out); }
 
 static bool valid_plugin_name(const char *name) {
   if (!*name) return false;
@@ -116,7 +118,7 @@ static void plan_section(const cfg_section *sec, const host_config *hc,
   free(view.entries);
   item->enabled = c->enabled;
   item->log_level = c->log_level - 1;
-  item->path = resolve_path(sec, c, hc, item->name);
+  item->path = plugins_path(sec, c->path, hc->host->plugin_dir, item->name);
   char err[1024];
   if (item->enabled || access(item->path, F_OK) == 0) {
     item->mod = loader_open(item->name, item->path, api, err, sizeof(err));
@@ -272,17 +274,24 @@ static int reconfigure(plugin_plan *item, stratus_ctx *cur, apply_report *rep) {
   return 0;
 }
 
-static int update_running(plugin_plan *item, stratus_ctx *cur,
-                          apply_report *rep) {
+/* Restart-only keys keep their running values, also when new code of the
+ * plugin (item->mod) replaces the running code (cur->mod). */
+static void keep_restart_keys(plugin_plan *item, const stratus_ctx *cur,
+                              apply_report *rep) {
   strbuf kept;
   sb_init(&kept);
-  if (schema_keep_restart_keys(&cur->mod->schema, cur->config, item->config,
-                               &kept)) {
+  if (schema_keep_restart_keys_from(&cur->mod->schema, cur->config,
+                                    &item->mod->schema, item->config, &kept)) {
     log_warn("plugin '%s': changed key(s) %s need a restart; the running "
              "values stay until then", item->name, kept.data);
     note(rep, "%s restart needed for %s", item->name, kept.data);
   }
   sb_free(&kept);
+}
+
+static int update_running(plugin_plan *item, stratus_ctx *cur,
+                          apply_report *rep) {
+  keep_restart_keys(item, cur, rep);
   if (cur->log_level != item->log_level) {
     cur->log_level = item->log_level;
     note(rep, "%s log level", item->name);
@@ -299,10 +308,12 @@ void plugins_apply(plugins_plan *p, bool startup, apply_report *rep) {
     if (!item->enabled) continue;
     stratus_ctx *cur = plugins_active(item->name);
     int rc;
-    if (!cur || cur->mod != item->mod)
-      rc = start_generation(item, cur, rep);
-    else
+    if (cur && cur->mod == item->mod) {
       rc = update_running(item, cur, rep);
+    } else {
+      if (cur) keep_restart_keys(item, cur, rep);
+      rc = start_generation(item, cur, rep);
+    }
     if (rc != 0 && startup) return;
   }
 }

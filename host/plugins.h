@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "host_config.h"
@@ -45,6 +46,13 @@ void plugins_plan_free(plugins_plan *p);
 void plugins_apply(plugins_plan *p, bool startup, apply_report *rep);
 void apply_report_init(apply_report *rep);
 void apply_report_free(apply_report *rep);
+
+/* The .so of plugin `name`: `path` as set in `sec` (relative to its file),
+ * or <plugin_dir>/<name>.so when path is empty. Caller frees. */
+char *plugins_path(const cfg_section *sec, const char *path,
+                   const char *plugin_dir, const char *name);
+/* The keys every [plugin.*] section has (enabled, path, log_level). */
+void plugins_describe_common(FILE *out);
 
 /* Stop every active plugin, in reverse order of start. */
 void plugins_stop_all(void);

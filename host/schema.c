@@ -346,38 +346,68 @@ static bool lists_equal(char **a, char **b) {
   return (!a || !a[i]) && (!b || !b[i]);
 }
 
-bool schema_value_equal(const stratus_config_key *k, const void *a,
-                        const void *b) {
-  switch (k->type) {
+/* Keys of one type, possibly of two schemas (old and new code of a plugin):
+ * enums compare by choice name, since the index may differ. */
+static bool values_equal(const stratus_config_key *ka, const void *a,
+                         const stratus_config_key *kb, const void *b) {
+  switch (ka->type) {
   case STRATUS_CFG_STRING: {
-    const char *x = *CFIELD(a, k, char *), *y = *CFIELD(b, k, char *);
+    const char *x = *CFIELD(a, ka, char *), *y = *CFIELD(b, kb, char *);
     return strcmp(x ? x : "", y ? y : "") == 0;
   }
   case STRATUS_CFG_LIST:
-    return lists_equal(*CFIELD(a, k, char **), *CFIELD(b, k, char **));
+    return lists_equal(*CFIELD(a, ka, char **), *CFIELD(b, kb, char **));
+  case STRATUS_CFG_ENUM:
+    return strcmp(ka->choices[*CFIELD(a, ka, int)],
+                  kb->choices[*CFIELD(b, kb, int)]) == 0;
   default:
-    return memcmp((const char *)a + k->offset, (const char *)b + k->offset,
-                  field_size(k->type)) == 0;
+    return memcmp((const char *)a + ka->offset, (const char *)b + kb->offset,
+                  field_size(ka->type)) == 0;
   }
 }
 
-void schema_copy_value(const stratus_config_key *k, void *dst,
-                       const void *src) {
-  clear_value(k, dst);
-  if (k->type == STRATUS_CFG_STRING) {
-    const char *v = *CFIELD(src, k, char *);
-    *FIELD(dst, k, char *) = xstrdup(v ? v : "");
-  } else if (k->type == STRATUS_CFG_LIST) {
-    char **v = *CFIELD(src, k, char **);
+static long choice_index(const stratus_config_key *k, const char *name) {
+  for (long i = 0; k->choices[i]; i++)
+    if (strcmp(k->choices[i], name) == 0) return i;
+  return -1;
+}
+
+/* Copies src's value of ks into dst's value of kd; false when an enum
+ * choice is gone from kd. */
+static bool copy_value(const stratus_config_key *kd, void *dst,
+                       const stratus_config_key *ks, const void *src) {
+  if (kd->type == STRATUS_CFG_ENUM) {
+    long i = choice_index(kd, ks->choices[*CFIELD(src, ks, int)]);
+    if (i < 0) return false;
+    *FIELD(dst, kd, int) = (int)i;
+    return true;
+  }
+  clear_value(kd, dst);
+  if (kd->type == STRATUS_CFG_STRING) {
+    const char *v = *CFIELD(src, ks, char *);
+    *FIELD(dst, kd, char *) = xstrdup(v ? v : "");
+  } else if (kd->type == STRATUS_CFG_LIST) {
+    char **v = *CFIELD(src, ks, char **);
     size_t n = 0;
     while (v && v[n]) n++;
     char **copy = xcalloc(n + 1, sizeof(char *));
     for (size_t i = 0; i < n; i++) copy[i] = xstrdup(v[i]);
-    *FIELD(dst, k, char **) = copy;
+    *FIELD(dst, kd, char **) = copy;
   } else {
-    memcpy((char *)dst + k->offset, (const char *)src + k->offset,
-           field_size(k->type));
+    memcpy((char *)dst + kd->offset, (const char *)src + ks->offset,
+           field_size(kd->type));
   }
+  return true;
+}
+
+bool schema_value_equal(const stratus_config_key *k, const void *a,
+                        const void *b) {
+  return values_equal(k, a, k, b);
+}
+
+void schema_copy_value(const stratus_config_key *k, void *dst,
+                       const void *src) {
+  copy_value(k, dst, k, src);
 }
 
 void schema_format_value(const stratus_config_key *k, const void *data,
@@ -407,18 +437,24 @@ void schema_format_value(const stratus_config_key *k, const void *data,
   }
 }
 
-int schema_keep_restart_keys(const schema *s, const void *running, void *next,
-                             strbuf *notes) {
+int schema_keep_restart_keys_from(const schema *from, const void *running,
+                                  const schema *to, void *next, strbuf *notes) {
   int kept = 0;
-  for (size_t i = 0; i < s->n; i++) {
-    const stratus_config_key *k = &s->keys[i];
-    if (!(k->flags & STRATUS_CFG_RESTART) || schema_value_equal(k, running, next))
+  for (size_t i = 0; i < to->n; i++) {
+    const stratus_config_key *k = &to->keys[i];
+    const stratus_config_key *was = schema_find(from, k->name);
+    if (!(k->flags & STRATUS_CFG_RESTART) || !was || was->type != k->type ||
+        values_equal(was, running, k, next) || !copy_value(k, next, was, running))
       continue;
-    schema_copy_value(k, next, running);
     if (notes) sb_printf(notes, "%s%s", notes->len ? ", " : "", k->name);
     kept++;
   }
   return kept;
+}
+
+int schema_keep_restart_keys(const schema *s, const void *running, void *next,
+                             strbuf *notes) {
+  return schema_keep_restart_keys_from(s, running, s, next, notes);
 }
 
 bool schema_equal(const schema *s, const void *a, const void *b) {

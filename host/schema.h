@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <stratus/plugin.h>
 
@@ -54,6 +55,19 @@ const stratus_config_key *schema_find(const schema *s, const char *name);
  * (comma-separated key names). Returns how many keys were kept. */
 int schema_keep_restart_keys(const schema *s, const void *running, void *next,
                              strbuf *notes);
+/* The same across two schemas, a plugin's running code (`from`) and its new
+ * code (`to`): a restart-only key of `to` that `from` declares with the same
+ * name and type keeps its running value (an enum keeps its choice by name,
+ * if the new code still has it). */
+int schema_keep_restart_keys_from(const schema *from, const void *running,
+                                  const schema *to, void *next, strbuf *notes);
 bool schema_equal(const schema *s, const void *a, const void *b);
+
+/* schema_doc.c: each key as three ini comment lines for operators:
+ *   ; name (type, range, reloadable|restart-only)
+ *   ;   help
+ *   ;name = default */
+void schema_describe_key(const stratus_config_key *k, strbuf *out);
+void schema_describe(const schema *s, FILE *out);
 
 #endif

@@ -1,9 +1,9 @@
 """The embedded default: a private MariaDB and nats-server on loopback, the
-project's AzerothCore schema fixture and Stratus's migrations loaded, and
-stratusd with every plugin built in build/plugins enabled, serving a cluster
-of two realms (one characters database each, one auth database) so that the
-crossrealm paths work out of the box. State lives under build/embedded/ (the
-databases survive restarts; --fresh starts empty).
+project's AzerothCore schema fixture, Stratus's and the plugins' migrations loaded,
+and stratusd with every plugin built in build/plugins enabled, serving a
+cluster of two realms (one characters database each, one auth database) so
+that the crossrealm paths work out of the box. State lives under
+build/embedded/ (the databases survive restarts; --fresh starts empty).
 
     scripts/run-embedded [--fresh] [--realms 2] [--grpc-port 8999] [--http-port 8900]
 """
@@ -73,8 +73,10 @@ def config_text(args, db, nats, dbs):
 
 
 def migrate(config):
+    """Stratus's migrations (sql/) and every plugin's (plugins/<name>/sql/)."""
     subprocess.run([os.path.join(BUILD, "bin", "stratusctl"), "-c", config, "migrate",
-                    "--sql-dir", os.path.join(REPO, "sql")], check=True)
+                    "--sql-dir", os.path.join(REPO, "sql"),
+                    "--plugin-sql", os.path.join(REPO, "plugins")], check=True)
 
 
 def run_daemon(config):

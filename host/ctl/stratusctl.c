@@ -12,6 +12,7 @@
 #include "ctl_http.h"
 #include "host_config.h"
 #include "migrate.h"
+#include "paths.h"
 
 #ifndef STRATUS_DEFAULT_CONFIG
 #define STRATUS_DEFAULT_CONFIG "/etc/stratus/stratus.ini"
@@ -22,25 +23,29 @@
 
 typedef struct options {
   const char *config;
+  bool config_given;
   const char *socket;
   bool json;
   migrate_opts migrate;
 } options;
 
-static void usage(FILE *out) {
+static void usage(FILE *out, const char *config) {
   fprintf(out,
           "usage: stratusctl [-c FILE] [-s SOCKET] [--json] COMMAND\n"
           "commands:\n"
           "  status             version, uptime, config generation, plugins\n"
           "  reload             reload the configuration now and show the outcome\n"
           "  check-config [FILE]  validate a configuration offline\n"
-          "  migrate [--db NAME] [--dry-run] [--sql-dir DIR]\n"
-          "                     apply pending sql/<kind>/NNNN_*.sql migrations\n"
+          "  config             every section and key: type, range, default,\n"
+          "                     reloadable or restart-only, help\n"
+          "  migrate [--db NAME] [--dry-run] [--sql-dir DIR] [--plugin-sql DIR]\n"
+          "                     apply pending sql/<kind>/NNNN_*.sql migrations,\n"
+          "                     Stratus's own and each plugin's\n"
           "options:\n"
           "  -c, --config FILE  configuration (default %s)\n"
           "  -s, --socket PATH  admin socket (default: [http] admin_socket)\n"
           "      --json         print the daemon's JSON as it is\n",
-          STRATUS_DEFAULT_CONFIG);
+          config);
 }
 
 /* The admin socket named by the config, or NULL with a message printed. */
@@ -139,23 +144,31 @@ static int cmd_reload(const options *o) {
   return rc;
 }
 
-/* Validation needs the plugins' schemas, which only stratusd can load. */
-static int cmd_check(const char *file) {
+/* Validating and describing need the plugins' schemas, which only
+ * stratusd can load: run the stratusd beside this program, or the installed
+ * one. */
+static int exec_stratusd(const char *arg, const char *config) {
   char self[PATH_MAX], sibling[PATH_MAX + 16];
   const char *daemon = getenv("STRATUSD");
+  char *installed = install_path(STRATUS_SBINDIR "/stratusd");
   ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (!daemon && n > 0) {
     self[n] = '\0';
     snprintf(sibling, sizeof(sibling), "%s/stratusd", dirname(self));
     if (access(sibling, X_OK) == 0) daemon = sibling;
   }
-  if (!daemon) daemon = STRATUS_SBINDIR "/stratusd";
-  execl(daemon, daemon, "--check-config", file, (char *)NULL);
+  if (!daemon) daemon = installed;
+  if (config)
+    execl(daemon, daemon, arg, config, (char *)NULL);
+  else
+    execl(daemon, daemon, arg, (char *)NULL);
   fprintf(stderr, "stratusctl: cannot run %s: %m\n", daemon);
+  free(installed);
   return 1;
 }
 
-int main(int argc, char **argv) {
+/* -1: carry on; else the exit status. */
+static int parse_args(int argc, char **argv, options *o) {
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'},
       {"socket", required_argument, NULL, 's'},
@@ -163,35 +176,56 @@ int main(int argc, char **argv) {
       {"db", required_argument, NULL, 'D'},
       {"dry-run", no_argument, NULL, 'n'},
       {"sql-dir", required_argument, NULL, 'S'},
+      {"plugin-sql", required_argument, NULL, 'P'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  options o = {.config = STRATUS_DEFAULT_CONFIG};
   int opt;
   while ((opt = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
     switch (opt) {
-    case 'c': o.config = optarg; break;
-    case 's': o.socket = optarg; break;
-    case 'j': o.json = true; break;
-    case 'D': o.migrate.db = optarg; break;
-    case 'n': o.migrate.dry_run = true; break;
-    case 'S': o.migrate.sql_dir = optarg; break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    case 'c': o->config = optarg; o->config_given = true; break;
+    case 's': o->socket = optarg; break;
+    case 'j': o->json = true; break;
+    case 'D': o->migrate.db = optarg; break;
+    case 'n': o->migrate.dry_run = true; break;
+    case 'S': o->migrate.sql_dir = optarg; break;
+    case 'P': o->migrate.plugin_sql = optarg; break;
+    case 'h': usage(stdout, o->config); return 0;
+    default: usage(stderr, o->config); return 2;
     }
   }
   if (optind >= argc) {
-    usage(stderr);
+    usage(stderr, o->config);
     return 2;
   }
+  return -1;
+}
+
+static int run_command(int argc, char **argv, options *o) {
   const char *cmd = argv[optind++];
-  if (strcmp(cmd, "status") == 0 && optind == argc) return cmd_status(&o);
-  if (strcmp(cmd, "reload") == 0 && optind == argc) return cmd_reload(&o);
+  if (strcmp(cmd, "status") == 0 && optind == argc) return cmd_status(o);
+  if (strcmp(cmd, "reload") == 0 && optind == argc) return cmd_reload(o);
   if (strcmp(cmd, "migrate") == 0 && optind == argc) {
-    o.migrate.config = o.config;
-    return cmd_migrate(&o.migrate);
+    o->migrate.config = o->config;
+    return cmd_migrate(&o->migrate);
   }
   if (strcmp(cmd, "check-config") == 0 && optind + 1 >= argc)
-    return cmd_check(optind < argc ? argv[optind] : o.config);
-  usage(stderr);
+    return exec_stratusd("--check-config", optind < argc ? argv[optind] : o->config);
+  if (strcmp(cmd, "config") == 0 && optind == argc) {
+    if (!o->config_given) return exec_stratusd("--describe-config", NULL);
+    char *arg = xasprintf("--config=%s", o->config);
+    int rc = exec_stratusd("--describe-config", arg); /* returns only on failure */
+    free(arg);
+    return rc;
+  }
+  usage(stderr, o->config);
   return 2;
+}
+
+int main(int argc, char **argv) {
+  char *default_config = install_path(STRATUS_DEFAULT_CONFIG);
+  options o = {.config = default_config};
+  int rc = parse_args(argc, argv, &o);
+  if (rc < 0) rc = run_command(argc, argv, &o);
+  free(default_config);
+  return rc;
 }

@@ -33,6 +33,16 @@ INSERT INTO stratus_probe (id, note) VALUES (1, 'first;');
 }
 
 
+PLUGIN_MIGRATIONS = {
+    "plugins/alpha/characters/0001_stratus_alpha.sql":
+        "CREATE TABLE IF NOT EXISTS stratus_alpha (id INT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=InnoDB;\n",
+    "plugins/alpha/characters/0002_stratus_alpha_row.sql":
+        "INSERT INTO stratus_alpha (id) VALUES (7);\n",
+    "plugins/beta/characters/0001_stratus_beta.sql":
+        "CREATE TABLE IF NOT EXISTS stratus_beta (id INT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=InnoDB;\n",
+}
+
+
 def env():
     e = dict(os.environ)
     e.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=23")
@@ -212,11 +222,112 @@ class MigrateTest(unittest.TestCase):
                          "the failed file's transaction was not rolled back")
 
     def test_project_migrations_apply(self):
-        """The repository's own sql/ (whatever it holds) applies and re-applies."""
+        """The repository's own sql/ and plugins' sql/ (whatever they hold) apply
+        and re-apply."""
         for _ in range(2):
-            r = self.migrate(sql_dir=os.path.join(REPO, "sql"))
+            r = self.migrate("--plugin-sql", os.path.join(REPO, "plugins"),
+                             sql_dir=os.path.join(REPO, "sql"))
             self.assertEqual(r.returncode, 0, r.stderr)
 
+
+    # ---- plugins' own migrations ------------------------------------------------
+    def plugin_versions(self, database):
+        if not self.has_table(database, "stratus_plugin_schema_version"):
+            return None
+        return self.db.query(database, "SELECT plugin, version, name FROM "
+                                       "stratus_plugin_schema_version ORDER BY plugin, version")
+
+    def test_plugin_migrations_are_applied_and_tracked_per_plugin(self):
+        self.write_migrations(PLUGIN_MIGRATIONS)
+        r = self.migrate("--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("db.characters.1 plugin alpha: at version 0, 2 pending "
+                      "(dry run: nothing changed)\n  would apply 0001_stratus_alpha.sql "
+                      "(1 statement(s))\n  would apply 0002_stratus_alpha_row.sql", r.stdout)
+        self.assertIn("db.characters.1 plugin beta: at version 0, 1 pending", r.stdout)
+        self.assertNotIn("db.auth plugin", r.stdout)  # neither has auth migrations
+        self.assertIsNone(self.plugin_versions(self.chars), "a dry run created the table")
+
+        r = self.migrate()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.plugin_versions(self.chars),
+                         [("alpha", 1, "0001_stratus_alpha.sql"),
+                          ("alpha", 2, "0002_stratus_alpha_row.sql"),
+                          ("beta", 1, "0001_stratus_beta.sql")])
+        self.assertEqual(self.db.query(self.chars, "SELECT id FROM stratus_alpha"), [(7,)])
+        # Stratus's own versions are apart, and a database without plugin
+        # migrations of its kind gets no plugin table
+        self.assertEqual([v for v, *_ in self.versions(self.chars)], [1])
+        self.assertIsNone(self.plugin_versions(self.auth))
+
+        self.write_migrations({"plugins/beta/characters/0002_stratus_beta_more.sql":
+                               "ALTER TABLE stratus_beta ADD COLUMN note INT;\n"})
+        r = self.migrate("--db", "characters.1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("db.characters.1 plugin alpha: at version 2, 0 pending\n"
+                      "db.characters.1 plugin beta: at version 1, 1 pending\n"
+                      "  applied 0002_stratus_beta_more.sql", r.stdout)
+
+    def test_plugin_database_newer_than_its_code_is_refused(self):
+        self.write_migrations(PLUGIN_MIGRATIONS)
+        self.assertEqual(self.migrate().returncode, 0)
+        older = os.path.join(self.dir, "older")
+        self.write_migrations(dict(MIGRATIONS, **{
+            k: v for k, v in PLUGIN_MIGRATIONS.items() if "0002" not in k}), older)
+        self.write_migrations({"plugins/beta/characters/0002_stratus_beta_more.sql":
+                               "ALTER TABLE stratus_beta ADD COLUMN note INT;\n"}, older)
+        before = self.plugin_versions(self.chars)
+        r = self.migrate(sql_dir=older)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("db.characters.1 plugin alpha: the database has migration 2 "
+                      "(0002_stratus_alpha_row.sql), which this code does not know: the "
+                      "database is newer than the code; refusing", r.stderr)
+        self.assertEqual(self.plugin_versions(self.chars), before, "beta's 0002 was applied")
+
+        # a plugin whose files are gone (uninstalled) is left alone
+        shutil.rmtree(os.path.join(self.sql, "plugins", "beta"))
+        r = self.migrate("--db", "characters.1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("db.characters.1 plugin beta: at version 1; no migrations of it are "
+                      "installed for characters databases; left alone", r.stdout)
+
+    def test_plugin_migrations_are_guarded_and_named(self):
+        self.write_migrations({"plugins/alpha/auth/0001_bad.sql":
+                               "ALTER TABLE account DROP COLUMN email;\n"})
+        r = self.migrate()
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("plugins/alpha/auth/0001_bad.sql:1: refused: would drop `email`", r.stderr)
+        shutil.rmtree(os.path.join(self.sql, "plugins", "alpha"))
+        os.makedirs(os.path.join(self.sql, "plugins", "Bad Name"))
+        r = self.migrate()
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Bad Name: not a plugin name", r.stderr)
+        self.assertIsNone(self.versions(self.auth), "a refused run touched the database")
+
+    def test_plugin_sources_layout(self):
+        """--plugin-sql DIR reads DIR/<plugin>/sql/<kind>/, a source tree's plugins/."""
+        src = os.path.join(self.dir, "src-plugins")
+        self.write_migrations({k.replace("plugins/alpha/", "alpha/sql/"): v
+                               for k, v in PLUGIN_MIGRATIONS.items() if "alpha" in k}, src)
+        os.makedirs(os.path.join(src, "common"))  # a folder without sql/ is no plugin
+        r = self.migrate("--plugin-sql", src)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([(p, v) for p, v, _ in self.plugin_versions(self.chars)],
+                         [("alpha", 1), ("alpha", 2)])
+
+    def test_build_tree_stratusctl_reads_the_checkout(self):
+        """Without --sql-dir the build tree's stratusctl applies this checkout's
+        sql/ and plugins/<name>/sql/, as tests/support/schema.migrate does."""
+        r = subprocess.run([CTL, "-c", self.config, "migrate", "--dry-run"],
+                           capture_output=True, text=True, env=env(), timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ours = len([f for f in os.listdir(os.path.join(REPO, "sql", "characters"))
+                    if f.endswith(".sql")])
+        self.assertIn(f"db.characters.1 (characters, database {self.chars}): at version 0, "
+                      f"{ours} pending", r.stdout)
+        out = schema.migrate(self.db, {"auth": self.auth, "characters.1": self.chars})
+        self.assertIn(f"{ours} pending", out)
+        self.assertEqual(len(self.versions(self.chars)), ours)
 
 class MigrateRealAzerothCoreTest(MigrateTest):
     """The same against AzerothCore's real auth and characters schemas."""

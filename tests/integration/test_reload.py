@@ -176,6 +176,23 @@ class ReloadTest(unittest.TestCase):
             self.assertEqual(r["outcome"], "unchanged")
             self.assertEqual(d.plugin("counter")["generation"], 2)
 
+    def test_restart_only_key_keeps_its_running_value_across_a_code_upgrade(self):
+        with self.daemon("") as d:
+            so = os.path.join(d.dir, "counter.so")
+            install("counter.so", so)
+            self.reload(d, counter(path=so))
+            r = self.reload(d, counter(path=so, label="second"))
+            self.assertIn("counter restart needed for label", r["message"])
+            install("counter-v2.so", so)
+            r = self.reload(d, counter(path=so, label="second"))  # new code, same waiting change
+            self.assertEqual(r["outcome"], "ok", r)
+            self.assertIn("counter restart needed for label", r["message"])
+            self.assertIn("counter 1->2", r["message"])
+            self.assertEqual(d.plugin("counter")["version"], "2")
+            self.assertEqual(d.metric("fixture_counter_build", version="2", label="first"), 1)
+            self.assertIsNone(d.metric("fixture_counter_build", version="2", label="second"))
+            self.assertEqual(d.log_text().count("changed key(s) label need a restart"), 2)
+
     def test_sighup_burst_ends_in_one_consistent_state(self):
         with self.daemon(counter(step=1)) as d:
             for step in range(2, 52):  # 50 config changes, 50 signals
@@ -291,6 +308,40 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(ctl.returncode, 1)
         self.assertIn("unknown key 'colour'", ctl.stdout)
         d.cleanup()
+
+    def test_describe_config(self):
+        """Every host section and every plugin's keys, from stratusd and from
+        stratusctl, which runs the same printer."""
+        d = Stratusd(sections=counter(), plugin_dir=FIXTURES)
+        try:
+            out = subprocess.run([build_path("bin", "stratusd"), "--describe-config", "-c", d.config],
+                                 capture_output=True, text=True)
+            ctl = subprocess.run([build_path("bin", "stratusctl"), "-c", d.config, "config"],
+                                 capture_output=True, text=True)
+        finally:
+            d.cleanup()
+        self.assertEqual(ctl.stdout, out.stdout)
+        text = out.stdout
+        for section in ["[host]", "[log]", "[http]", "[grpc]", "[tls]", "[grpc.upstream]", "[bus]",
+                        "[discovery]", "[health]", "[db.<name>]", "[plugin.<name>]",
+                        "[plugin.counter]"]:
+            self.assertIn(f"\n{section}\n", text)
+        self.assertIn("; max_message_size (size, 1KiB..64MiB, restart-only)\n"
+                      ";   largest request or reply message\n;max_message_size = 4MiB\n", text)
+        self.assertIn("; password (string, at most 255 characters, secret, reloadable)\n", text)
+        self.assertIn("; user (string, at most 80 characters, required, reloadable)\n", text)
+        counter_part = text[text.index("[plugin.counter]"):]
+        self.assertIn("; counter 1: ", counter_part)
+        self.assertIn("; step (int, 1..1000, reloadable)\n;step = 1\n", counter_part)
+        self.assertIn("; label (string, restart-only)\n;label = first\n", counter_part)
+        self.assertIn("; interval (duration, 1ms..1m, reloadable)\n;interval = 20ms\n", counter_part)
+        # a plugin that cannot load is named on stderr; the rest still prints
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertIn("abi_major", out.stderr)
+        bad = subprocess.run([build_path("bin", "stratusd"), "--describe-config", "-c",
+                              "/nonexistent.ini"], capture_output=True, text=True)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("/nonexistent.ini: cannot open", bad.stderr)
 
     def test_version(self):
         out = subprocess.run([build_path("bin", "stratusd"), "--version"], capture_output=True, text=True)

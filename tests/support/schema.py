@@ -13,7 +13,9 @@ indexes and the table engine/collation.
 import collections
 import os
 import subprocess
+import tempfile
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "sql", "fixture")
 
@@ -180,3 +182,29 @@ def load_real_azerothcore(m, auth_db, chars_db, ac_dir=None):
         raise RuntimeError(f"AzerothCore load.sh failed (rc {r.returncode}):\n"
                            f"{r.stdout[-2000:]}\n{r.stderr[-4000:]}")
     return True
+
+
+def migrate(m, databases, only=None, dry_run=False, sql_dir=None, plugin_sql=None):
+    """Apply Stratus's own migrations and every plugin's to `databases` on MariaDB
+    `m` ({"auth": "acore_auth", "characters.1": "chars1", ...}: [db.<name>] ->
+    database) with the build tree's `stratusctl migrate`, the code path of an
+    installed one: sql/<kind>/ and plugins/<plugin>/sql/<kind>/ of this checkout
+    (or `sql_dir` and `plugin_sql`). `only` names one section. Returns its
+    output; raises RuntimeError when it fails."""
+    from stratusd import build_path
+    config = "".join(f"[db.{name}]\nsocket = {m.socket}\nuser = root\ndatabase = {db}\n\n"
+                     for name, db in databases.items())
+    argv = [build_path("bin", "stratusctl"), "-c", None, "migrate",
+            "--sql-dir", sql_dir or os.path.join(REPO, "sql"),
+            "--plugin-sql", plugin_sql or os.path.join(REPO, "plugins")]
+    argv += (["--db", only] if only else []) + (["--dry-run"] if dry_run else [])
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=23")
+    with tempfile.NamedTemporaryFile("w", suffix=".ini") as f:
+        f.write(config)
+        f.flush()
+        argv[2] = f.name
+        r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    if r.returncode != 0:
+        raise RuntimeError(f"stratusctl migrate failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+    return r.stdout

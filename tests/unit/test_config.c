@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -102,18 +103,91 @@ static void test_duplicates(void **state) {
   cfg_errors_free(&e);
 }
 
-static void test_long_line_is_an_error_not_a_truncation(void **state) {
+/* A value of `len` x's after "key = ". */
+static char *line_of(const char *key, size_t len) {
+  size_t head = strlen(key) + 3;
+  char *line = malloc(head + len + 2);
+  sprintf(line, "%s = ", key);
+  memset(line + head, 'x', len);
+  strcpy(line + head + len, "\n");
+  return line;
+}
+
+static void test_long_values_are_read_whole(void **state) {
   (void)state;
-  char text[600];
-  char value[400];
-  memset(value, 'x', sizeof(value) - 1);
-  value[sizeof(value) - 1] = '\0';
-  snprintf(text, sizeof(text), "[host]\nshutdown_timeout = 1s\nplugin_dir = /%s\n", value);
+  static const stratus_config_key keys[] = {
+      {.name = "note", .type = STRATUS_CFG_STRING, .max = 1000}};
+  static const schema s = {keys, 1, sizeof(char *)};
+  char *line = line_of("note", 1000);
+  char *text = malloc(strlen(line) + 8);
+  sprintf(text, "[x]\n%s", line);
   cfg_snapshot *snap = cfg_load_string("t.ini", text);
-  assert_error(&snap->errors, "t.ini:3: line longer than");
-  /* the truncated value must not have been taken */
-  assert_null(cfg_section_get(cfg_find(snap, "host"), "plugin_dir"));
+  cfg_errors errs = {0};
+  char **note = schema_build(&s, cfg_find(snap, "x"), NULL, "[x]", &errs);
+  assert_int_equal(snap->errors.n + errs.n, 0);
+  assert_int_equal(strlen(*note), 1000);
+  schema_free(&s, note);
   cfg_free(snap);
+
+  /* one character over the key's own bound: the schema says so */
+  free(line);
+  line = line_of("note", 1001);
+  text = realloc(text, strlen(line) + 8);
+  sprintf(text, "[x]\n%s", line);
+  snap = cfg_load_string("t.ini", text);
+  note = schema_build(&s, cfg_find(snap, "x"), NULL, "[x]", &errs);
+  assert_error(&errs, "t.ini:2: [x]: note: value longer than 1000 characters");
+  schema_free(&s, note);
+  cfg_errors_free(&errs);
+  cfg_free(snap);
+  free(line);
+  free(text);
+}
+
+static void test_line_over_the_limit_is_an_error_not_a_truncation(void **state) {
+  (void)state;
+  char *line = line_of("plugin_dir", 70000);
+  char *text = malloc(strlen(line) + 64);
+  sprintf(text, "[host]\nshutdown_timeout = 1s\n%slevel = 1\n", line);
+  cfg_snapshot *snap = cfg_load_string("t.ini", text);
+  assert_error(&snap->errors, "t.ini:3: line longer than 65536 characters (the limit of a line)");
+  /* the value was not taken, and the next line still counts as line 4 */
+  assert_null(cfg_section_get(cfg_find(snap, "host"), "plugin_dir"));
+  assert_int_equal(cfg_section_get(cfg_find(snap, "host"), "level")->line, 4);
+  cfg_free(snap);
+  free(line);
+  free(text);
+}
+
+static void test_comments_and_spacing(void **state) {
+  (void)state;
+  cfg_snapshot *snap = cfg_load_string(
+      "t.ini", "\xEF\xBB\xBF; comment\r\n[x]\r\n# another\n"
+               "a =  spaced value ; inline comment\nb=c;not a comment\nd =\n");
+  assert_int_equal(snap->errors.n, 0);
+  const cfg_section *x = cfg_find(snap, "x");
+  assert_string_equal(cfg_section_get(x, "a")->value, "spaced value");
+  assert_string_equal(cfg_section_get(x, "b")->value, "c;not a comment");
+  assert_string_equal(cfg_section_get(x, "d")->value, "");
+  assert_int_equal(cfg_section_get(x, "b")->line, 5);
+  cfg_free(snap);
+}
+
+static void test_nul_byte_is_an_error(void **state) {
+  (void)state;
+  char path[] = "/tmp/stratus-nul-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  static const char text[] = "[log]\nlevel = info\n\0[http]\n";
+  assert_int_equal(write(fd, text, sizeof(text) - 1), sizeof(text) - 1);
+  close(fd);
+  cfg_snapshot *snap = cfg_load(path);
+  char want[64];
+  snprintf(want, sizeof(want), "%s:3: NUL byte", path);
+  assert_error(&snap->errors, want);
+  assert_null(cfg_find(snap, "log")); /* nothing of the file was taken */
+  cfg_free(snap);
+  unlink(path);
 }
 
 static void test_unknown_keys_and_sections(void **state) {
@@ -255,6 +329,75 @@ static void test_restart_keys_keep_running_value(void **state) {
   schema_free(&all_schema, next);
 }
 
+/* New code of a plugin: its keys moved and its enum choices changed order. */
+static void test_restart_keys_survive_new_code(void **state) {
+  (void)state;
+  typedef struct { int mode; const char *name; } old_cfg;
+  typedef struct { const char *name; int64_t extra; int mode; } new_cfg;
+  static const char *const old_modes[] = {"fast", "safe", NULL};
+  static const char *const new_modes[] = {"safe", "gone", "fast", NULL};
+  static const stratus_config_key old_keys[] = {
+      {.name = "mode", .type = STRATUS_CFG_ENUM, .flags = STRATUS_CFG_RESTART,
+       .offset = offsetof(old_cfg, mode), .choices = old_modes},
+      {.name = "name", .type = STRATUS_CFG_STRING, .flags = STRATUS_CFG_RESTART,
+       .offset = offsetof(old_cfg, name)}};
+  static const stratus_config_key new_keys[] = {
+      {.name = "name", .type = STRATUS_CFG_STRING, .flags = STRATUS_CFG_RESTART,
+       .offset = offsetof(new_cfg, name)},
+      {.name = "extra", .type = STRATUS_CFG_INT, .flags = STRATUS_CFG_RESTART,
+       .offset = offsetof(new_cfg, extra)},
+      {.name = "mode", .type = STRATUS_CFG_ENUM, .flags = STRATUS_CFG_RESTART,
+       .offset = offsetof(new_cfg, mode), .choices = new_modes}};
+  static const schema olds = {old_keys, 2, sizeof(old_cfg)};
+  static const schema news = {new_keys, 3, sizeof(new_cfg)};
+  cfg_errors errs = {0};
+  cfg_snapshot *a = cfg_load_string("a.ini", "[x]\nmode = fast\nname = running\n");
+  cfg_snapshot *b = cfg_load_string("b.ini", "[x]\nmode = safe\nname = waiting\nextra = 9\n");
+  old_cfg *running = schema_build(&olds, cfg_find(a, "x"), NULL, "[x]", &errs);
+  new_cfg *next = schema_build(&news, cfg_find(b, "x"), NULL, "[x]", &errs);
+  assert_int_equal(errs.n, 0);
+  strbuf notes;
+  sb_init(&notes);
+  assert_int_equal(schema_keep_restart_keys_from(&olds, running, &news, next, &notes), 2);
+  assert_string_equal(notes.data, "name, mode");
+  assert_string_equal(next->name, "running");
+  assert_string_equal(new_modes[next->mode], "fast");
+  assert_int_equal(next->extra, 9); /* new key: nothing to keep */
+  sb_free(&notes);
+  schema_free(&olds, running);
+  schema_free(&news, next);
+  cfg_free(a);
+  cfg_free(b);
+}
+
+static void test_describe_keys(void **state) {
+  (void)state;
+  
+  static const stratus_config_key keys[] = {
+      {.name = "wait", .type = STRATUS_CFG_DURATION, .flags = STRATUS_CFG_RESTART,
+       .default_value = "90s", .min = 1500, .max = 3600000, .help = "how long"},
+      {.name = "buf", .type = STRATUS_CFG_SIZE, .default_value = "64KiB",
+       .min = 1024, .max = 4 << 20},
+      {.name = "name", .type = STRATUS_CFG_STRING, .flags = STRATUS_CFG_REQUIRED,
+       .max = 12, .help = "who"},
+      {.name = "mode", .type = STRATUS_CFG_ENUM, .choices = modes, /* fast, safe */
+       .default_value = "safe"},
+      {.name = "pass", .type = STRATUS_CFG_STRING, .flags = STRATUS_CFG_SECRET}};
+  static const char *const want[] = {
+      "; wait (duration, 1500ms..1h, restart-only)\n;   how long\n;wait = 90s\n",
+      "; buf (size, 1KiB..4MiB, reloadable)\n;buf = 64KiB\n",
+      "; name (string, at most 12 characters, required, reloadable)\n;   who\n;name =\n",
+      "; mode (enum, one of: fast safe, reloadable)\n;mode = safe\n",
+      "; pass (string, secret, reloadable)\n;pass =\n"};
+  for (size_t i = 0; i < 5; i++) {
+    strbuf sb;
+    sb_init(&sb);
+    schema_describe_key(&keys[i], &sb);
+    assert_string_equal(sb.data, want[i]);
+    sb_free(&sb);
+  }
+}
+
 static void test_schema_definition_checks(void **state) {
   (void)state;
   char err[256];
@@ -290,7 +433,10 @@ int main(void) {
       cmocka_unit_test(test_good_file),
       cmocka_unit_test(test_syntax_errors),
       cmocka_unit_test(test_duplicates),
-      cmocka_unit_test(test_long_line_is_an_error_not_a_truncation),
+      cmocka_unit_test(test_long_values_are_read_whole),
+      cmocka_unit_test(test_line_over_the_limit_is_an_error_not_a_truncation),
+      cmocka_unit_test(test_comments_and_spacing),
+      cmocka_unit_test(test_nul_byte_is_an_error),
       cmocka_unit_test(test_unknown_keys_and_sections),
       cmocka_unit_test(test_types_and_ranges),
       cmocka_unit_test(test_include_missing_file),
@@ -298,6 +444,8 @@ int main(void) {
       cmocka_unit_test(test_schema_values_and_defaults),
       cmocka_unit_test(test_schema_errors),
       cmocka_unit_test(test_restart_keys_keep_running_value),
+      cmocka_unit_test(test_restart_keys_survive_new_code),
+      cmocka_unit_test(test_describe_keys),
       cmocka_unit_test(test_schema_definition_checks),
   };
   return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -92,18 +92,8 @@ def bus_section(url):
 
 
 def migrate(db, auth_db):
-    """Applies sql/auth (stratus_realid_friends) with stratusctl migrate."""
-    with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as f:
-        f.write(db_section(db, "auth", auth_db))
-        path = f.name
-    try:
-        r = subprocess.run([CTL, "-c", path, "migrate", "--db", "auth", "--sql-dir",
-                            os.path.join(REPO, "sql")], capture_output=True, text=True,
-                           timeout=120)
-    finally:
-        os.unlink(path)
-    if r.returncode != 0:
-        raise RuntimeError(f"stratusctl migrate failed: {r.stdout}\n{r.stderr}")
+    """Applies sql/auth (stratus_realid_friends) and plugins' auth migrations."""
+    schema.migrate(db, {"auth": auth_db})
 
 
 # ---- gateway events -------------------------------------------------------------------

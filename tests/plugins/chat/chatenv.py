@@ -121,16 +121,7 @@ class World:
         return "".join(db_section(self.db, r, n) for r, n in self.databases.items())
 
     def migrate(self):
-        with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as f:
-            f.write(self.sections())
-        try:
-            r = subprocess.run([build_path("bin", "stratusctl"), "-c", f.name, "migrate",
-                                "--sql-dir", os.path.join(REPO, "sql")],
-                               capture_output=True, text=True, env=env_for_tools(), timeout=120)
-        finally:
-            os.unlink(f.name)
-        if r.returncode != 0:
-            raise RuntimeError(f"migrate failed: {r.stdout}\n{r.stderr}")
+        schema.migrate(self.db, {f"characters.{r}": n for r, n in self.databases.items()})
 
     def daemon(self, plugins=None, extra=""):
         """stratusd with `plugins` ({name: extra config lines}, default the chat plugin)."""

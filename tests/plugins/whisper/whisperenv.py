@@ -162,22 +162,8 @@ class Databases:
                        f"database = {name}\npool_size = 2\n\n" for pool, name in self.names.items())
 
     def migrate(self):
-        import os
-        import subprocess
-        import tempfile
-        from stratusd import REPO, build_path
-        with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as f:
-            f.write(self.sections())
-        try:
-            env = dict(os.environ)
-            env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=23")
-            r = subprocess.run([build_path("bin", "stratusctl"), "-c", f.name, "migrate",
-                                "--sql-dir", os.path.join(REPO, "sql")],
-                               capture_output=True, text=True, env=env, timeout=120)
-        finally:
-            os.unlink(f.name)
-        if r.returncode != 0:
-            raise RuntimeError(f"migrate failed: {r.stdout}\n{r.stderr}")
+        import schema
+        schema.migrate(self.db, self.names)
 
     def execute(self, pool, sql, args=()):
         return self.db.execute(self.names[pool], sql, args)
