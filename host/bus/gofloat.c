@@ -1,0 +1,79 @@
+/* Floats as Go's encoding/json writes them: strconv's shortest digits that
+ * read back as the same float64 (or float32), in 'f' notation between 1e-6
+ * and 1e21 and 'e' notation outside, with a negative exponent's leading
+ * zero dropped (1e-07 -> 1e-7) as encoding/json does. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gojson.h"
+
+typedef struct decimal {
+  bool neg;
+  char digits[24]; /* significant digits, no dot */
+  int n;
+  int exp; /* value = d.ddd x 10^exp */
+} decimal;
+
+static bool reads_back(const char *text, double v, int bits) {
+  if (bits == 32) return strtof(text, NULL) == (float)v;
+  return strtod(text, NULL) == v;
+}
+
+/* The fewest digits that read back as v; printf rounds correctly, so the
+ * first precision that reads back gives the nearest such decimal. */
+static void shortest(double v, int bits, decimal *d) {
+  char buf[48];
+  int max = bits == 32 ? 9 : 17;
+  for (int prec = 0; prec < max; prec++) {
+    snprintf(buf, sizeof(buf), "%.*e", prec, v);
+    if (reads_back(buf, v, bits)) break;
+  }
+  const char *p = buf;
+  d->neg = *p == '-';
+  if (d->neg) p++;
+  d->n = 0;
+  for (; *p && *p != 'e'; p++)
+    if (*p != '.') d->digits[d->n++] = *p;
+  d->exp = atoi(p + 1);
+  while (d->n > 1 && d->digits[d->n - 1] == '0') d->n--;
+}
+
+static void put_f(strbuf *out, const decimal *d) {
+  if (d->exp < 0) {
+    sb_puts(out, "0.");
+    for (int i = -1; i > d->exp; i--) sb_append(out, "0", 1);
+    sb_append(out, d->digits, (size_t)d->n);
+    return;
+  }
+  int whole = d->exp + 1;
+  sb_append(out, d->digits, (size_t)(d->n < whole ? d->n : whole));
+  for (int i = d->n; i < whole; i++) sb_append(out, "0", 1);
+  if (d->n > whole) {
+    sb_append(out, ".", 1);
+    sb_append(out, d->digits + whole, (size_t)(d->n - whole));
+  }
+}
+
+static void put_e(strbuf *out, const decimal *d) {
+  sb_append(out, d->digits, 1);
+  if (d->n > 1) {
+    sb_append(out, ".", 1);
+    sb_append(out, d->digits + 1, (size_t)(d->n - 1));
+  }
+  if (d->exp < 0) sb_printf(out, "e-%d", -d->exp);
+  else sb_printf(out, "e+%02d", d->exp);
+}
+
+void gojson_float(strbuf *out, double v, int bits) {
+  if (bits == 32) v = (float)v;
+  double a = fabs(v);
+  bool e_form = bits == 32 ? a != 0 && ((float)a < 1e-6f || (float)a >= 1e21f)
+                           : a != 0 && (a < 1e-6 || a >= 1e21);
+  decimal d;
+  shortest(v, bits, &d);
+  if (d.neg) sb_append(out, "-", 1);
+  if (e_form) put_e(out, &d);
+  else put_f(out, &d);
+}
