@@ -21,15 +21,7 @@ static bool reads_back(const char *text, double v, int bits) {
   return strtod(text, NULL) == v;
 }
 
-/* The fewest digits that read back as v; printf rounds correctly, so the
- * first precision that reads back gives the nearest such decimal. */
-static void shortest(double v, int bits, decimal *d) {
-  char buf[48];
-  int max = bits == 32 ? 9 : 17;
-  for (int prec = 0; prec < max; prec++) {
-    snprintf(buf, sizeof(buf), "%.*e", prec, v);
-    if (reads_back(buf, v, bits)) break;
-  }
+static void parse_e(const char *buf, decimal *d) {
   const char *p = buf;
   d->neg = *p == '-';
   if (d->neg) p++;
@@ -37,6 +29,58 @@ static void shortest(double v, int bits, decimal *d) {
   for (; *p && *p != 'e'; p++)
     if (*p != '.') d->digits[d->n++] = *p;
   d->exp = atoi(p + 1);
+}
+
+static void format_e(const decimal *d, char *buf, size_t len) {
+  snprintf(buf, len, "%s%c.%.*se%d", d->neg ? "-" : "", d->digits[0], d->n - 1,
+           d->digits + 1, d->exp);
+}
+
+/* The n-digit decimal one unit of the last digit away (up or down). */
+static void step(decimal *d, int dir) {
+  int i = d->n - 1;
+  char wrap = dir > 0 ? '9' : '0';
+  for (; i >= 0 && d->digits[i] == wrap; i--) d->digits[i] = dir > 0 ? '0' : '9';
+  if (i >= 0) d->digits[i] = (char)(d->digits[i] + dir);
+  if (dir > 0 && i < 0) { /* 9.99 -> 10.0: 1.00, one decade up */
+    d->digits[0] = '1';
+    d->exp++;
+  } else if (dir < 0 && d->digits[0] == '0') { /* 1.00 -> 0.99: 9.99 below */
+    memset(d->digits, '9', (size_t)d->n);
+    d->exp--;
+  }
+}
+
+/* An n-digit decimal that reads back as v: the nearest one, or (at a power
+ * of two, where the interval that reads back is wider on one side) one of
+ * its neighbours, as strconv finds it. */
+static bool fits(double v, int bits, int n, decimal *d) {
+  char buf[48];
+  snprintf(buf, sizeof(buf), "%.*e", n - 1, v);
+  parse_e(buf, d);
+  if (reads_back(buf, v, bits)) return true;
+  for (int dir = -1; dir <= 1; dir += 2) {
+    decimal nb = *d;
+    step(&nb, dir);
+    format_e(&nb, buf, sizeof(buf));
+    if (reads_back(buf, v, bits)) {
+      *d = nb;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* The fewest digits that read back as v. If n digits can, n + 1 can: a
+ * binary search over the digit count finds the fewest. */
+static void shortest(double v, int bits, decimal *d) {
+  int lo = 1, hi = bits == 32 ? 9 : 17;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (fits(v, bits, mid, d)) hi = mid;
+    else lo = mid + 1;
+  }
+  fits(v, bits, lo, d);
   while (d->n > 1 && d->digits[d->n - 1] == '0') d->n--;
 }
 
