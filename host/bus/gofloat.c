@@ -51,6 +51,11 @@ static void step(decimal *d, int dir) {
   }
 }
 
+static bool power_of_two(double v) {
+  int exp;
+  return fabs(frexp(v, &exp)) == 0.5;
+}
+
 /* An n-digit decimal that reads back as v: the nearest one, or (at a power
  * of two, where the interval that reads back is wider on one side) one of
  * its neighbours, as strconv finds it. */
@@ -59,6 +64,7 @@ static bool fits(double v, int bits, int n, decimal *d) {
   snprintf(buf, sizeof(buf), "%.*e", n - 1, v);
   parse_e(buf, d);
   if (reads_back(buf, v, bits)) return true;
+  if (!power_of_two(v)) return false;
   for (int dir = -1; dir <= 1; dir += 2) {
     decimal nb = *d;
     step(&nb, dir);
@@ -75,12 +81,20 @@ static bool fits(double v, int bits, int n, decimal *d) {
  * binary search over the digit count finds the fewest. */
 static void shortest(double v, int bits, decimal *d) {
   int lo = 1, hi = bits == 32 ? 9 : 17;
+  decimal found;
+  bool have = false;
   while (lo < hi) {
     int mid = (lo + hi) / 2;
-    if (fits(v, bits, mid, d)) hi = mid;
-    else lo = mid + 1;
+    if (fits(v, bits, mid, d)) {
+      hi = mid;
+      found = *d;
+      have = true;
+    } else {
+      lo = mid + 1;
+    }
   }
-  fits(v, bits, lo, d);
+  if (have && found.n == lo) *d = found; /* the last fit was at lo */
+  else fits(v, bits, lo, d);
   while (d->n > 1 && d->digits[d->n - 1] == '0') d->n--;
 }
 
