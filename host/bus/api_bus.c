@@ -74,9 +74,20 @@ static int api_event_publish_raw(stratus_ctx *ctx, const char *subject,
   return bus_publish_raw(subject, data, len);
 }
 
+/* The payload reference is the host's from here on, on every path. */
+static int api_event_publish_json(stratus_ctx *ctx, const char *subject,
+                                  int64_t type, json_t *payload) {
+  if (!ctx || ctx->state == INST_DEAD) {
+    json_decref(payload);
+    return ctx ? STRATUS_EDRAINING : STRATUS_EINVAL;
+  }
+  return bus_publish_go_from(ctx->tag, subject, type, payload);
+}
+
 void api_bus_install(stratus_host_api *api) {
   api->event_publish = api_event_publish;
   api->event_publish_raw = api_event_publish_raw;
   api->event_subscribe = api_event_subscribe;
   api->event_unsubscribe = api_event_unsubscribe;
+  api->event_publish_json = api_event_publish_json;
 }

@@ -127,6 +127,7 @@ int bus_start(uv_loop_t *loop, const bus_section *cfg, char *err,
   bus_g.cfg = bus_cfg_copy(cfg);
   bus_g.inproc = !*bus_g.cfg->nats_url;
   metrics_init();
+  bus_go_init();
   if (bq_open(loop, deliver, after_batch) != 0) {
     snprintf(err, errlen, "[bus] cannot set up the event queue");
     return -1;
@@ -314,6 +315,7 @@ void bus_shutdown(void) {
   bus_cfg_free(bus_g.cfg);
   bus_cfg_free(bus_g.next_cfg);
   sb_free(&bus_g.out);
+  bus_go_shutdown();
   if (nconn_count())
     bus_log(STRATUS_LOG_WARN, "%zu NATS connection(s) still open at exit",
             nconn_count());

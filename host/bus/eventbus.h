@@ -68,6 +68,17 @@ void bus_shutdown(void);
 int bus_publish(const char *subject, int64_t type, const char *payload_json);
 /* The same with a jansson object (borrowed), rendered compactly. */
 int bus_publish_json(const char *subject, int64_t type, json_t *payload);
+/* A jansson object written exactly as Go's encoding/json writes it
+ * (gojson.h) and checked against the event catalogue (catalogue.h):
+ * `type` STRATUS_EVENT_CATALOGUE takes the type and form (envelope or raw)
+ * from the catalogue; a catalogued subject whose payload differs from it is
+ * STRATUS_EINVAL (logged once per subject, counted in
+ * stratus_bus_events_refused_total); an uncatalogued subject needs a type.
+ * Steals `payload` on every path. */
+int bus_publish_go(const char *subject, int64_t type, json_t *payload);
+/* The same, logged under `tag` (the plugin's for event_publish_json). */
+int bus_publish_go_from(const char *tag, const char *subject, int64_t type,
+                        json_t *payload);
 /* The bytes as they are, no envelope (e.g. the auction-house subjects). */
 int bus_publish_raw(const char *subject, const void *data, size_t len);
 

@@ -15,6 +15,10 @@
 
 /* ---- subjects (subject.c) ------------------------------------------------ */
 bool bus_subject_valid(const char *s, bool wildcards);
+/* publish_go.c: parse the embedded catalogue and register its metric (at
+ * bus_start); free both (at bus_shutdown). */
+void bus_go_init(void);
+void bus_go_shutdown(void);
 bool bus_subject_match(const char *pattern, const char *subject);
 
 /* ---- envelopes (envelope.c) ---------------------------------------------- */

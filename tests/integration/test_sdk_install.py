@@ -50,7 +50,8 @@ class SdkInstallTest(InstalledPrefix):
         p = self.prefix
         for path in ["sbin/stratusd", "bin/stratusctl", "include/stratus/stratus.h",
                      "include/stratus/host.h", "include/stratus/proto/guid/guid.pb-c.h",
-                     "share/stratus/proto/v1/guid/guid.proto", "etc/stratus/stratus.ini",
+                     "share/stratus/proto/v1/guid/guid.proto",
+                     "share/stratus/events/catalogue.txt", "etc/stratus/stratus.ini",
                      "etc/stratus/plugins.d/hello.ini"]:
             self.assertTrue(os.path.exists(os.path.join(p, path)), path)
         self.assertTrue(os.path.exists(os.path.join(self.libdir, "stratus", "plugins", "hello.so")))

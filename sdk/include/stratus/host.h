@@ -249,12 +249,17 @@ struct stratus_host_api {
 
   /* ---- events as data --------------------------------------------------------
    * Publish a payload built with jansson, written exactly as Go's
-   * encoding/json writes it (keys in insertion order, <>& escaped, integers
-   * as numbers, NULL-valued arrays as null). The reference is stolen. type
+   * encoding/json writes it (<>& escaped, integers as numbers, json_null()
+   * for a nil slice). The reference is stolen on every path. type
    * STRATUS_EVENT_CATALOGUE takes the type (and the raw, envelope-less form)
-   * from the host's catalogue of subjects; a catalogued subject whose
-   * payload keys differ from the catalogue is refused with STRATUS_EINVAL and
-   * logged. */
+   * from the host's catalogue of subjects (sdk/events/catalogue.txt); an
+   * explicit type on a catalogued subject must be the catalogue's. A
+   * catalogued payload is written in the Go struct's key order; one whose
+   * keys or value types differ from the catalogue is refused with
+   * STRATUS_EINVAL, publishes nothing, and is logged (once per subject). An
+   * uncatalogued subject needs an explicit type; keys keep insertion order.
+   * A u64 field above INT64_MAX: store the same bits as a negative
+   * json_integer; the host writes it unsigned (catalogued u64 fields only). */
   int (*event_publish_json)(stratus_ctx *ctx, const char *subject, int64_t type,
                             struct json_t *payload);
 
