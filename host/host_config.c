@@ -181,6 +181,15 @@ static const stratus_config_key bus_keys[] = {
         "unanswered PINGs before the connection counts as lost"),
     KEY(bus_section, connect_timeout_ms, "connect_timeout", STRATUS_CFG_DURATION,
         "10s", 0, 10, 600000, "connect timeout"),
+    KEY(bus_section, must_deliver, "must_deliver", STRATUS_CFG_LIST,
+        "mail.incoming, guild.bank.>, char.arena-team.>, group.created, "
+        "group.member.added, group.member.left, group.disband, group.leader.changed",
+        0, 0, 0, "subject patterns kept until the NATS server confirms them (at least once)"),
+    KEY(bus_section, must_deliver_max, "must_deliver_max", STRATUS_CFG_SIZE, "16MiB", 0, 4096,
+        1 << 30, "unconfirmed must_deliver bytes held; beyond, such publishes are refused"),
+    KEY(bus_section, must_deliver_settle_ms, "must_deliver_settle", STRATUS_CFG_DURATION,
+        "3s", 0, 0, 600000,
+        "after a NATS outage, must_deliver events wait this long for subscribers to return"),
 };
 const schema bus_schema = {bus_keys, ARRAY_LEN(bus_keys), sizeof(bus_section)};
 

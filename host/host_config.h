@@ -70,6 +70,9 @@ typedef struct bus_section {
   int64_t ping_interval_ms;
   int64_t max_pings_out;
   int64_t connect_timeout_ms;
+  const char *const *must_deliver; /* subject patterns published at least once */
+  uint64_t must_deliver_max;       /* bytes they may hold unconfirmed */
+  int64_t must_deliver_settle_ms;  /* after an outage, before they go out */
 } bus_section;
 
 /* [discovery]: the servers registry. */

@@ -102,7 +102,7 @@ def simple_seeds():
         "# hash\nDROP TABLE characters;\nALTER TABLE guild DROP COLUMN name;\n")
     for kind in ("characters", "auth"):
         d = os.path.join(REPO, "sql", kind)
-        for f in sorted(os.listdir(d))[:2] if os.path.isdir(d) else []:
+        for f in [x for x in sorted(os.listdir(d)) if x.endswith(".sql")][:2] if os.path.isdir(d) else []:
             put("fuzz_migration", f"{kind}_{f}", open(os.path.join(d, f)).read())
 
 
