@@ -25,9 +25,11 @@ void admin_metrics_init(void) {
                                    "Accepted config generation", NULL);
   uptime = metrics_host(STRATUS_METRIC_GAUGE, "stratus_uptime_seconds",
                         "Seconds since stratusd started", NULL);
+  listener_metrics_init();
 }
 
 static void refresh_gauges(void) {
+  listener_metrics_refresh();
   static const char *const states[] = {"init", "ready", "active", "stopping"};
   rpc_refresh_metrics();
   metrics_set(config_generation, NULL, (double)stratusd.config_generation);

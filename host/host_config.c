@@ -44,6 +44,9 @@ static const stratus_config_key host_keys[] = {
     KEY(host_section, drain_warn_ms, "drain_warning", STRATUS_CFG_DURATION,
         "30s", 0, 1, 86400000,
         "warn when an old plugin generation drains longer than this"),
+    KEY(host_section, reserve_fds, "reserve_fds", STRATUS_CFG_INT, "64",
+        STRATUS_CFG_RESTART, 0, 100000,
+        "descriptors the listeners leave to databases, NATS and plugins"),
 };
 const schema host_schema = {host_keys, ARRAY_LEN(host_keys),
                             sizeof(host_section)};
@@ -62,6 +65,22 @@ static const stratus_config_key http_keys[] = {
     KEY(http_section, admin_socket, "admin_socket", STRATUS_CFG_STRING,
         "/run/stratus/stratusd.sock", STRATUS_CFG_RESTART, 0, 107,
         "unix socket for stratusctl (empty: none)"),
+    KEY(http_section, max_connections, "max_connections", STRATUS_CFG_INT, "256",
+        STRATUS_CFG_RESTART, 1, 1000000, "open connections on the HTTP addresses together"),
+    KEY(http_section, admin_max_connections, "admin_max_connections", STRATUS_CFG_INT,
+        "16", STRATUS_CFG_RESTART, 1, 10000, "open connections on the admin socket"),
+    KEY(http_section, max_pending_output, "max_pending_output", STRATUS_CFG_SIZE, "1MiB",
+        STRATUS_CFG_RESTART, 4096, 1 << 30,
+        "unsent response bytes per connection before its requests wait"),
+    KEY(http_section, handshake_timeout_ms, "handshake_timeout", STRATUS_CFG_DURATION,
+        "10s", STRATUS_CFG_RESTART, 10, 3600000,
+        "time a new connection has to send its first byte"),
+    KEY(http_section, header_timeout_ms, "header_timeout", STRATUS_CFG_DURATION, "10s",
+        STRATUS_CFG_RESTART, 10, 3600000,
+        "time a request has, from its first byte, to arrive whole"),
+    KEY(http_section, idle_timeout_ms, "idle_timeout", STRATUS_CFG_DURATION, "60s",
+        STRATUS_CFG_RESTART, 10, 86400000,
+        "a connection between requests, or whose output does not move, is closed after this"),
 };
 const schema http_schema = {http_keys, ARRAY_LEN(http_keys),
                             sizeof(http_section)};
@@ -83,6 +102,14 @@ static const stratus_config_key grpc_keys[] = {
     KEY(grpc_section, idle_timeout_ms, "idle_timeout", STRATUS_CFG_DURATION, "0s",
         STRATUS_CFG_RESTART, 0, 86400000,
         "drain (GOAWAY) connections without calls this long; 0s: never"),
+    KEY(grpc_section, first_call_timeout_ms, "first_call_timeout", STRATUS_CFG_DURATION,
+        "60s", STRATUS_CFG_RESTART, 0, 86400000,
+        "drain (GOAWAY) connections that never started a call this long; 0s: never"),
+    KEY(grpc_section, max_connections, "max_connections", STRATUS_CFG_INT, "10000",
+        STRATUS_CFG_RESTART, 1, 10000000, "open connections on all gRPC addresses together"),
+    KEY(grpc_section, max_pending_output, "max_pending_output", STRATUS_CFG_SIZE, "1MiB",
+        STRATUS_CFG_RESTART, 65536, 1 << 30,
+        "unsent bytes per connection before it stops reading"),
 };
 const schema grpc_schema = {grpc_keys, ARRAY_LEN(grpc_keys), sizeof(grpc_section)};
 
@@ -168,6 +195,15 @@ static const stratus_config_key bus_keys[] = {
         "unanswered PINGs before the connection counts as lost"),
     KEY(bus_section, connect_timeout_ms, "connect_timeout", STRATUS_CFG_DURATION,
         "10s", 0, 10, 600000, "connect timeout"),
+    KEY(bus_section, must_deliver, "must_deliver", STRATUS_CFG_LIST,
+        "mail.incoming, guild.bank.>, char.arena-team.>, group.created, "
+        "group.member.added, group.member.left, group.disband, group.leader.changed",
+        0, 0, 0, "subject patterns kept until the NATS server confirms them (at least once)"),
+    KEY(bus_section, must_deliver_max, "must_deliver_max", STRATUS_CFG_SIZE, "16MiB", 0, 4096,
+        1 << 30, "unconfirmed must_deliver bytes held; beyond, such publishes are refused"),
+    KEY(bus_section, must_deliver_settle_ms, "must_deliver_settle", STRATUS_CFG_DURATION,
+        "3s", 0, 0, 600000,
+        "after a NATS outage, must_deliver events wait this long for subscribers to return"),
 };
 const schema bus_schema = {bus_keys, ARRAY_LEN(bus_keys), sizeof(bus_section)};
 

@@ -20,6 +20,7 @@ typedef struct host_section {
   const char *runtime_dir;
   int64_t shutdown_timeout_ms;
   int64_t drain_warn_ms;
+  int64_t reserve_fds;       /* descriptors listeners leave free */
 } host_section;
 
 typedef struct log_section {
@@ -29,6 +30,9 @@ typedef struct log_section {
 typedef struct http_section {
   const char *const *listen;
   const char *admin_socket;
+  int64_t max_connections, admin_max_connections;
+  uint64_t max_pending_output;
+  int64_t handshake_timeout_ms, header_timeout_ms, idle_timeout_ms;
 } http_section;
 
 typedef struct grpc_section {
@@ -37,6 +41,9 @@ typedef struct grpc_section {
   int64_t max_concurrent_streams;
   int64_t default_timeout_ms;  /* outgoing calls without a deadline */
   int64_t handshake_timeout_ms, idle_timeout_ms;
+  int64_t first_call_timeout_ms;  /* connections that never started a call */
+  int64_t max_connections;
+  uint64_t max_pending_output;
   bool tls;
 } grpc_section;
 
@@ -64,6 +71,9 @@ typedef struct bus_section {
   int64_t ping_interval_ms;
   int64_t max_pings_out;
   int64_t connect_timeout_ms;
+  const char *const *must_deliver; /* subject patterns published at least once */
+  uint64_t must_deliver_max;       /* bytes they may hold unconfirmed */
+  int64_t must_deliver_settle_ms;  /* after an outage, before they go out */
 } bus_section;
 
 /* [discovery]: the servers registry. */

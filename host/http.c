@@ -1,7 +1,10 @@
+/* The HTTP listeners and their connections: reading paused while a
+ * connection's unsent output is over max_pending_output, connection caps
+ * (conn_guard), and handshake, header and idle timeouts checked by one sweep
+ * timer. Parsing and routing are http_session.c's. */
 #include "http.h"
 
 #include <errno.h>
-#include <http_parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +13,15 @@
 
 #include <uv.h>
 
+#include "conn_guard.h"
+#include "http_session.h"
 #include "list.h"
 #include "log.h"
 #include "net.h"
 #include "stratusd.h"
 
-#define MAX_URL 2048
-#define MAX_BODY (64 * 1024)
+#define SWEEP_MIN_MS 50
+#define SWEEP_MAX_MS 1000
 
 typedef union stream_handle {
   uv_handle_t handle;
@@ -27,21 +32,26 @@ typedef union stream_handle {
 
 typedef struct listener {
   stream_handle h;
-  bool admin;
+  conn_guard *guard;
   list_node node;
 } listener;
 
 typedef struct http_conn {
   stream_handle h;
-  http_parser parser;
-  bool admin, closing;
-  strbuf url, body;
-  list_node node;
+  http_session s;
+  conn_guard *guard;
+  bool closing, reading, got_bytes;
+  size_t pending;          /* handed to uv_write, not yet written */
+  char *rest;              /* read while paused, not parsed yet */
+  size_t rest_len, rest_off;
+  uint64_t accepted_at, last_active, request_started;
+  list_node node;          /* in conns, oldest first */
 } http_conn;
 
 typedef struct write_req {
   uv_write_t req;
   char *data;
+  size_t len;
   bool close_after;
 } write_req;
 
@@ -49,12 +59,22 @@ static list_node listeners = LIST_INIT(listeners);
 static list_node conns = LIST_INIT(conns);
 static http_handler route;
 static char *admin_path;
-static http_parser_settings settings;
+static http_limits lim;
+static http_stats stats;
+static uv_timer_t sweep;
+static bool sweep_on;
+static conn_guard tcp_guard = {.name = "http", .limit_key = "[http] max_connections"};
+static conn_guard admin_guard = {.name = "admin",
+                                 .limit_key = "[http] admin_max_connections"};
+
+const http_stats *http_get_stats(void) { return &stats; }
+
+static uint64_t now_ms(void) { return uv_now(stratusd.loop); }
 
 static void on_conn_closed(uv_handle_t *h) {
   http_conn *c = h->data;
-  sb_free(&c->url);
-  sb_free(&c->body);
+  http_session_free(&c->s);
+  free(c->rest);
   free(c);
 }
 
@@ -62,96 +82,62 @@ static void conn_close(http_conn *c) {
   if (c->closing) return;
   c->closing = true;
   list_remove(&c->node);
+  conn_guard_closed(c->guard);
   uv_close(&c->h.handle, on_conn_closed);
+}
+
+static void set_reading(http_conn *c, bool on);
+static void feed(http_conn *c, const char *data, size_t len);
+
+/* Parse what was held back while paused; read again once it is all used. */
+static void resume(http_conn *c) {
+  http_session_pause(&c->s, false);
+  if (c->rest) {
+    char *rest = c->rest;
+    size_t len = c->rest_len - c->rest_off;
+    c->rest = NULL;
+    feed(c, rest + c->rest_off, len);
+    free(rest);
+  }
+  set_reading(c, !c->s.paused && !c->rest && !c->s.failed);
 }
 
 static void on_written(uv_write_t *req, int status) {
   write_req *w = (write_req *)req;
   http_conn *c = req->handle->data;
-  if ((status < 0 || w->close_after) && c) conn_close(c);
+  c->pending -= w->len;
+  bool close_after = w->close_after;
   free(w->data);
   free(w);
-}
-
-static const char *reason(int status) {
-  switch (status) {
-  case 200: return "OK";
-  case 400: return "Bad Request";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 413: return "Payload Too Large";
-  case 503: return "Service Unavailable";
-  default: return "Error";
+  if (c->closing) return;
+  c->last_active = now_ms();
+  if (status < 0 || close_after) {
+    conn_close(c);
+  } else if (c->s.paused && c->pending <= lim.max_pending_output / 2) {
+    resume(c);
   }
 }
 
-static void send_response(http_conn *c, http_response *r, bool keep_alive,
-                          bool head) {
-  strbuf out;
-  sb_init(&out);
-  sb_printf(&out,
-            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-            "Connection: %s\r\n\r\n",
-            r->status, reason(r->status),
-            r->content_type ? r->content_type : "text/plain; charset=utf-8",
-            r->body.len, keep_alive ? "keep-alive" : "close");
-  if (!head) sb_append(&out, r->body.data, r->body.len);
+static void emit(http_session *s, char *data, size_t len, bool close_after) {
+  http_conn *c = s->owner;
   write_req *w = xcalloc(1, sizeof(*w));
-  w->close_after = !keep_alive;
-  w->data = out.data;
-  uv_buf_t buf = uv_buf_init(out.data, (unsigned)out.len);
-  if (uv_write(&w->req, &c->h.stream, &buf, 1, on_written) != 0) {
-    free(w->data);
+  w->data = data;
+  w->len = len;
+  w->close_after = close_after;
+  uv_buf_t buf = uv_buf_init(data, (unsigned)len);
+  if (c->closing || uv_write(&w->req, &c->h.stream, &buf, 1, on_written) != 0) {
+    free(data);
     free(w);
     conn_close(c);
+    return;
   }
-}
-
-static void reply_error(http_conn *c, int status, const char *msg) {
-  http_response r = {.status = status};
-  sb_init(&r.body);
-  sb_printf(&r.body, "%s\n", msg);
-  send_response(c, &r, false, false);
-  sb_free(&r.body);
-}
-
-static int on_url(http_parser *p, const char *at, size_t len) {
-  http_conn *c = p->data;
-  if (c->url.len + len > MAX_URL) return 1;
-  sb_append(&c->url, at, len);
-  return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t len) {
-  http_conn *c = p->data;
-  if (c->body.len + len > MAX_BODY) return 1;
-  sb_append(&c->body, at, len);
-  return 0;
-}
-
-static int on_message_begin(http_parser *p) {
-  http_conn *c = p->data;
-  c->url.len = c->body.len = 0;
-  if (c->url.data) c->url.data[0] = '\0';
-  return 0;
-}
-
-static int on_message_complete(http_parser *p) {
-  http_conn *c = p->data;
-  char *query = strchr(c->url.data, '?');
-  if (query) *query++ = '\0';
-  http_request req = {.method = http_method_str(p->method),
-                      .path = c->url.data, .query = query ? query : "",
-                      .admin = c->admin, .body = c->body.data,
-                      .body_len = c->body.len};
-  http_response resp = {.status = 200};
-  sb_init(&resp.body);
-  route(&req, &resp);
-  send_response(c, &resp, http_should_keep_alive(p) != 0,
-                p->method == HTTP_HEAD);
-  sb_free(&resp.body);
-  return 0;
+  c->pending += len;
+  if (close_after) {
+    http_session_pause(s, true); /* nothing after this response is answered */
+  } else if (lim.max_pending_output && c->pending > lim.max_pending_output) {
+    stats.paused_reads++;
+    http_session_pause(s, true);
+  }
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -160,50 +146,145 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   buf->len = suggested;
 }
 
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
-  http_conn *c = s->data;
+static void feed(http_conn *c, const char *data, size_t len) {
+  unsigned long begun = c->s.begun;
+  size_t done = http_session_feed(&c->s, data, len);
+  if (c->closing) return;
+  /* header_timeout runs from the read that began the current request */
+  if (c->s.begun != begun) c->request_started = now_ms();
+  if (done < len && c->s.paused && !c->s.failed) {
+    c->rest = xmalloc(len - done);
+    memcpy(c->rest, data + done, len - done);
+    c->rest_len = len - done;
+    c->rest_off = 0;
+  }
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
+  http_conn *c = st->data;
   if (n < 0) {
     conn_close(c);
   } else if (n > 0 && !c->closing) {
-    size_t done = http_parser_execute(&c->parser, &settings, buf->base, (size_t)n);
-    if (c->parser.http_errno != HPE_OK || done != (size_t)n) {
-      bool too_big = c->url.len > MAX_URL - 1 || c->body.len >= MAX_BODY;
-      uv_read_stop(s);
-      reply_error(c, too_big ? 413 : 400,
-                  too_big ? "request too large"
-                          : http_errno_description(HTTP_PARSER_ERRNO(&c->parser)));
-    }
+    c->got_bytes = true;
+    c->last_active = now_ms();
+    feed(c, buf->base, (size_t)n);
+    if (!c->closing && (c->s.paused || c->s.failed)) set_reading(c, false);
   }
   free(buf->base);
 }
 
+static void set_reading(http_conn *c, bool on) {
+  if (c->closing || c->reading == on) return;
+  c->reading = on;
+  if (on)
+    uv_read_start(&c->h.stream, on_alloc, on_read);
+  else
+    uv_read_stop(&c->h.stream);
+}
+
+/* ---- timeouts ---------------------------------------------------------- */
+
+static bool expired(uint64_t since, uint32_t limit_ms, uint64_t now) {
+  return limit_ms && now - since >= limit_ms;
+}
+
+static void check_timeouts(http_conn *c, uint64_t now) {
+  if (!c->got_bytes) {
+    if (expired(c->accepted_at, lim.handshake_timeout_ms, now)) {
+      stats.handshake_timeouts++;
+      conn_close(c);
+    }
+  } else if (c->s.in_request) {
+    if (expired(c->request_started, lim.header_timeout_ms, now)) {
+      log_debug("http: request not complete within %u ms, closing", lim.header_timeout_ms);
+      stats.header_timeouts++;
+      conn_close(c);
+    }
+  } else if (expired(c->last_active, lim.idle_timeout_ms, now)) {
+    stats.idle_timeouts++;
+    conn_close(c);
+  }
+}
+
+static void on_sweep(uv_timer_t *t) {
+  uint64_t now = uv_now(t->loop);
+  list_each(it, &conns) check_timeouts(list_entry(it, http_conn, node), now);
+}
+
+static void start_sweep(void) {
+  uint32_t ms = 0;
+  const uint32_t all[] = {lim.handshake_timeout_ms, lim.header_timeout_ms,
+                          lim.idle_timeout_ms};
+  for (size_t i = 0; i < ARRAY_LEN(all); i++)
+    if (all[i] && (!ms || all[i] < ms)) ms = all[i];
+  if (!ms) return;
+  ms /= 4;
+  ms = ms < SWEEP_MIN_MS ? SWEEP_MIN_MS : ms > SWEEP_MAX_MS ? SWEEP_MAX_MS : ms;
+  uv_timer_init(stratusd.loop, &sweep);
+  uv_timer_start(&sweep, on_sweep, ms, ms);
+  sweep_on = true;
+}
+
+/* ---- accepting --------------------------------------------------------- */
+
+/* The oldest connection of g with nothing being written (idle between
+ * requests, or still sending one) is closed for a new one. */
+static bool shed_one(conn_guard *g) {
+  list_each(it, &conns) {
+    http_conn *c = list_entry(it, http_conn, node);
+    if (c->guard != g || c->pending || c->closing) continue;
+    conn_close(c);
+    return true;
+  }
+  return false;
+}
+
+static bool shed_tcp(void) { return shed_one(&tcp_guard); }
+static bool shed_admin(void) { return shed_one(&admin_guard); }
+
+static bool admit(http_conn *c) {
+  uv_os_fd_t fd = -1;
+  uv_fileno(&c->h.handle, &fd);
+  /* the new connection is last in conns and has nothing written: skip it */
+  list_remove(&c->node);
+  bool ok = conn_guard_admit(c->guard, fd);
+  list_push_back(&conns, &c->node);
+  return ok;
+}
+
 static void on_connection(uv_stream_t *server, int status) {
   listener *l = server->data;
-  if (status < 0) return;
+  if (status < 0) {
+    conn_guard_accept_failed(l->guard, status);
+    shed_one(l->guard); /* frees a descriptor for the next attempt */
+    return;
+  }
+  bool is_admin = l->guard == &admin_guard;
   http_conn *c = xcalloc(1, sizeof(*c));
-  c->admin = l->admin;
-  sb_init(&c->url);
-  sb_init(&c->body);
-  if (l->admin)
+  c->guard = l->guard;
+  if (is_admin)
     uv_pipe_init(stratusd.loop, &c->h.pipe, 0);
   else
     uv_tcp_init(stratusd.loop, &c->h.tcp);
   c->h.handle.data = c;
+  http_session_init(&c->s, is_admin, route, emit, c);
   list_push_back(&conns, &c->node);
-  if (uv_accept(server, &c->h.stream) != 0) {
+  conn_guard_opened(c->guard);
+  if (uv_accept(server, &c->h.stream) != 0 || !admit(c)) {
     conn_close(c);
     return;
   }
-  http_parser_init(&c->parser, HTTP_REQUEST);
-  c->parser.data = c;
-  uv_read_start(&c->h.stream, on_alloc, on_read);
+  c->accepted_at = c->last_active = now_ms();
+  set_reading(c, true);
 }
+
+/* ---- listeners --------------------------------------------------------- */
 
 static void on_listener_closed(uv_handle_t *h) { free(h->data); }
 
 static listener *listener_new(bool admin) {
   listener *l = xcalloc(1, sizeof(*l));
-  l->admin = admin;
+  l->guard = admin ? &admin_guard : &tcp_guard;
   if (admin)
     uv_pipe_init(stratusd.loop, &l->h.pipe, 0);
   else
@@ -238,17 +319,22 @@ static int listen_admin(const char *path, char *err, size_t errlen) {
 }
 
 int http_start(const char *const *listen, const char *admin_socket,
-               http_handler handler, char *err, size_t errlen) {
+               const http_limits *limits, http_handler handler, char *err, size_t errlen) {
   route = handler;
-  settings = (http_parser_settings){.on_message_begin = on_message_begin,
-                                    .on_url = on_url, .on_body = on_body,
-                                    .on_message_complete = on_message_complete};
+  lim = *limits;
+  tcp_guard.max = lim.max_connections;
+  admin_guard.max = lim.admin_max_connections;
+  tcp_guard.shed_idle = shed_tcp;
+  admin_guard.shed_idle = shed_admin;
+  conn_guard_register(&tcp_guard);
+  conn_guard_register(&admin_guard);
   int rc = 0;
   for (size_t i = 0; !rc && listen && listen[i]; i++)
     rc = listen_tcp(listen[i], err, errlen);
   if (!rc && admin_socket && *admin_socket)
     rc = listen_admin(admin_socket, err, errlen);
   if (rc) http_stop();
+  else start_sweep();
   return rc;
 }
 
@@ -259,6 +345,8 @@ void http_stop(void) {
     uv_close(&l->h.handle, on_listener_closed);
   }
   list_each(it, &conns) conn_close(list_entry(it, http_conn, node));
+  if (sweep_on) uv_close((uv_handle_t *)&sweep, NULL);
+  sweep_on = false;
   if (admin_path) {
     unlink(admin_path);
     free(admin_path);

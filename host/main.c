@@ -9,6 +9,7 @@
 #include "admin.h"
 #include "api.h"
 #include "bus/eventbus.h"
+#include "conn_guard.h"
 #include "daemon.h"
 #include "describe.h"
 #include "http.h"
@@ -68,8 +69,15 @@ static void drain_watch(uv_timer_t *t) {
 static int start_listeners(void) {
   char err[512];
   const host_config *hc = stratusd.config;
-  int rc = http_start(hc->http->listen, hc->http->admin_socket, admin_route, err,
-                      sizeof(err));
+  const http_section *h = hc->http;
+  http_limits lim = {.max_connections = (uint32_t)h->max_connections,
+                     .admin_max_connections = (uint32_t)h->admin_max_connections,
+                     .max_pending_output = h->max_pending_output,
+                     .handshake_timeout_ms = (uint32_t)h->handshake_timeout_ms,
+                     .header_timeout_ms = (uint32_t)h->header_timeout_ms,
+                     .idle_timeout_ms = (uint32_t)h->idle_timeout_ms};
+  conn_guard_set_reserve((uint32_t)hc->host->reserve_fds);
+  int rc = http_start(h->listen, h->admin_socket, &lim, admin_route, err, sizeof(err));
   if (rc == 0) rc = rpc_server_start(hc, err, sizeof(err));
   if (rc != 0) log_error("%s", err);
   return rc;

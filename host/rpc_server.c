@@ -56,7 +56,7 @@ void rpc_init(void) {
                                 "Requests refused by the transport (framing, size, method)", NULL);
   timed_out_total = metrics_host(STRATUS_METRIC_COUNTER, "stratus_grpc_connections_timed_out_total",
                                  "Connections closed for handshake_timeout or drained for "
-                                 "idle_timeout", reason);
+                                 "idle_timeout or first_call_timeout", reason);
   rpc_client_init();
 }
 
@@ -75,6 +75,7 @@ void rpc_refresh_metrics(void) {
   metrics_add(rejected_total, NULL, (double)st.calls_rejected - metrics_value(rejected_total, NULL));
   add_up_to(timed_out_total, "handshake", st.handshake_timeouts);
   add_up_to(timed_out_total, "idle", st.idle_closed);
+  add_up_to(timed_out_total, "first_call", st.first_call_closed);
 }
 
 void rpc_close(void) {
@@ -321,6 +322,9 @@ int rpc_server_start(const host_config *hc, char *err, size_t errlen) {
       .tls_verify_client = t->verify_client,
       .handshake_timeout_ms = (uint32_t)g->handshake_timeout_ms,
       .idle_timeout_ms = (uint32_t)g->idle_timeout_ms,
+      .first_call_timeout_ms = (uint32_t)g->first_call_timeout_ms,
+      .max_connections = (uint32_t)g->max_connections,
+      .max_pending_output = (size_t)g->max_pending_output,
   };
   return grpc_server_start(stratusd.loop, &cfg, on_request, NULL, err, errlen);
 }

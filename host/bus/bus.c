@@ -14,7 +14,7 @@
 bus_state bus_g;
 
 static const char *const drop_reasons[] = {"buffer_full", "queue_full",
-                                           "not_connected", "rejected"};
+                                           "not_connected", "rejected", "outbox_full"};
 
 static void metrics_init(void) {
   static const char *const reason[] = {"reason", NULL};
@@ -128,6 +128,7 @@ int bus_start(uv_loop_t *loop, const bus_section *cfg, char *err,
   bus_g.inproc = !*bus_g.cfg->nats_url;
   metrics_init();
   bus_go_init();
+  outbox_configure(cfg->must_deliver, cfg->must_deliver_max, (uint64_t)cfg->must_deliver_settle_ms);
   if (bq_open(loop, deliver, after_batch) != 0) {
     snprintf(err, errlen, "[bus] cannot set up the event queue");
     return -1;
@@ -172,6 +173,7 @@ static void to_inproc(bus_cfg *c) {
 
 int bus_apply(const bus_section *s, char *err, size_t errlen) {
   if (!bus_g.started || bus_g.stopping) return 0;
+  outbox_configure(s->must_deliver, s->must_deliver_max, (uint64_t)s->must_deliver_settle_ms);
   if (bus_cfg_equal(bus_g.next ? bus_g.next_cfg : bus_g.cfg, s)) return 0;
   if (bus_g.next) abandon_next();
   if (bus_cfg_equal(bus_g.cfg, s)) {
@@ -218,6 +220,7 @@ static void switch_to_next(void) {
   bus_g.revive_ms = 0;
   set_connected(nconn_connected(bus_g.cur));
   bus_log(STRATUS_LOG_INFO, "switched to NATS %s", nconn_url(bus_g.cur));
+  outbox_resend(bus_g.cur); /* what the old one did not confirm */
   if (old) nconn_close(old); /* drained: what it received is delivered */
 }
 
@@ -233,6 +236,7 @@ void bus_conn_up(nconn *c, bool reconnected) {
   if (c != bus_g.cur) return;
   set_connected(true);
   if (reconnected) metrics_add(bus_g.reconnects, NULL, 1);
+  outbox_resend(c);
   bus_log(STRATUS_LOG_INFO, "%s NATS %s", reconnected ? "reconnected to"
           : "connected to", nconn_url(c));
 }
@@ -248,6 +252,7 @@ void bus_conn_flushed(nconn *c, bool ok) {
 void bus_conn_down(nconn *c) {
   if (c != bus_g.cur) return;
   set_connected(false);
+  outbox_hold();
   bus_log(STRATUS_LOG_WARN, "disconnected from NATS %s; publishes are "
           "buffered up to %llu bytes until it is back", nconn_url(c),
           (unsigned long long)bus_g.cfg->max_pending);
@@ -279,6 +284,7 @@ void bus_conn_gone(nconn *c, uint64_t lost, const char *why) {
   if (c == bus_g.cur) {
     bus_g.cur = NULL;
     set_connected(false);
+    outbox_hold();
     bus_log(STRATUS_LOG_ERROR, "NATS %s closed%s%s; events are dropped until a "
             "new connection is up", nconn_url(c), *why ? ": " : "", why);
   }
@@ -300,6 +306,7 @@ void bus_stop(void (*done)(void *ud), void *ud) {
   bus_g.stop_done = done;
   bus_g.stop_ud = ud;
   revive_timer_close();
+  outbox_close(); /* the drain below flushes what was handed over */
   if (bus_g.next) abandon_next();
   nconn *cur = bus_g.cur;
   bus_g.cur = NULL;
@@ -350,6 +357,10 @@ static int route(const char *subject, const void *data, size_t len) {
   if (bus_g.started && !bus_g.stopping && bus_g.inproc) {
     rc = publish_inproc(subject, data, len);
     reason = "queue_full";
+  } else if (bus_g.started && !bus_g.stopping && outbox_wants(subject)) {
+    /* kept until confirmed, even while no connection is up */
+    rc = outbox_publish(bus_g.cur, subject, data, len);
+    reason = "outbox_full";
   } else if (bus_g.started && !bus_g.stopping && bus_g.cur) {
     rc = nconn_publish(bus_g.cur, subject, data, len, &reason);
   }

@@ -134,6 +134,11 @@ void nconn_adopt(nconn *c, natsSubscription *ns);
 /* Wait (on a worker) until the server processed what was sent so far;
  * bus_conn_flushed() follows. */
 void nconn_flush_async(nconn *c);
+/* Flush on a worker to confirm what was published so far; false when a
+ * worker job is already running. outbox_confirmed() follows. */
+bool nconn_confirm_async(nconn *c);
+/* cnats's reconnect count; *up: connected right now (not buffering). */
+uint64_t nconn_generation(nconn *c, bool *up);
 /* Drain if connected, else close; bus_conn_gone() follows. */
 void nconn_close(nconn *c);
 void nconn_on_event(bus_item *it);
@@ -147,6 +152,22 @@ void bus_conn_flushed(nconn *c, bool ok);
 void bus_conn_gone(nconn *c, uint64_t lost, const char *why);
 /* After a connection was freed. */
 void bus_conn_freed(void);
+
+/* ---- at-least-once for [bus] must_deliver (outbox.c), loop thread ------- */
+void outbox_configure(const char *const *patterns, uint64_t max_bytes, uint64_t settle_ms);
+bool outbox_wants(const char *subject);
+/* Keep and publish on c (may be NULL: kept for the next connection). 0, or
+ * STRATUS_EAGAIN when the outbox is full. */
+int outbox_publish(nconn *c, const char *subject, const void *data, size_t len);
+/* The current connection is down: keep must_deliver events here. */
+void outbox_hold(void);
+/* c is up (again, or newly current): after the settle time, publish what
+ * it has not confirmed. */
+void outbox_resend(nconn *c);
+void outbox_confirmed(nconn *c, bool ok, uint64_t gen_after);
+void outbox_conn_gone(nconn *c);
+size_t outbox_pending(void);
+void outbox_close(void);
 
 /* ---- the bus's state (bus.c), loop thread only ---------------------------- */
 typedef struct bus_state {

@@ -14,7 +14,9 @@
 
 #include "internal.h"
 
-typedef enum work_kind { WORK_NONE, WORK_CONNECT, WORK_FLUSH, WORK_CLOSE } work_kind;
+typedef enum work_kind {
+  WORK_NONE, WORK_CONNECT, WORK_FLUSH, WORK_CONFIRM, WORK_CLOSE
+} work_kind;
 
 struct nconn {
   list_node node;             /* conns */
@@ -29,6 +31,8 @@ struct nconn {
   bool connected, closing, closed;
   work_kind work;             /* a worker job in flight */
   natsStatus work_status;
+  uint64_t work_gen;          /* WORK_CONFIRM: reconnect count after the flush */
+  natsStatistics *stats, *work_stats; /* loop's and worker's */
   char work_error[256];
   uv_work_t req;
   natsSubscription **adopted; /* destroyed once closed */
@@ -146,6 +150,8 @@ static void conn_free(nconn *c) {
   list_remove(&c->node);
   if (!atomic_load(&c->attached)) uv_close((uv_handle_t *)c->nle->scheduler, nle_closed);
   natsOptions_Destroy(c->opts);
+  natsStatistics_Destroy(c->stats);
+  natsStatistics_Destroy(c->work_stats);
   free(c->adopted);
   free(c->url);
   free(c);
@@ -163,6 +169,8 @@ static nconn *conn_new(uv_loop_t *loop, const bus_cfg *cfg, char *err,
   c->max_pending = cfg->max_pending;
   c->nle = nle_new(loop);
   natsStatus s = set_callbacks(c);
+  if (s == NATS_OK) s = natsStatistics_Create(&c->stats);
+  if (s == NATS_OK) s = natsStatistics_Create(&c->work_stats);
   if (s == NATS_OK) return c;
   snprintf(err, errlen, "[bus] NATS options: %s", natsStatus_GetText(s));
   conn_free(c);
@@ -201,6 +209,18 @@ nconn *nconn_open_sync(uv_loop_t *loop, const bus_cfg *cfg, char *err,
 static void finalize(nconn *c);
 static void continue_close(nconn *c);
 
+static uint64_t reconnects(natsConnection *nc, natsStatistics *st) {
+  uint64_t n = 0;
+  if (nc && natsConnection_GetStats(nc, st) == NATS_OK)
+    natsStatistics_GetCounts(st, NULL, NULL, NULL, NULL, &n);
+  return n;
+}
+
+uint64_t nconn_generation(nconn *c, bool *up) {
+  *up = c->nc && natsConnection_Status(c->nc) == NATS_CONN_STATUS_CONNECTED;
+  return reconnects(c->nc, c->stats);
+}
+
 static void work_run(uv_work_t *req) {
   nconn *c = req->data;
   switch (c->work) {
@@ -211,6 +231,10 @@ static void work_run(uv_work_t *req) {
     break;
   case WORK_FLUSH:
     c->work_status = natsConnection_FlushTimeout(c->nc, BUS_DRAIN_TIMEOUT_MS);
+    break;
+  case WORK_CONFIRM:
+    c->work_status = natsConnection_FlushTimeout(c->nc, BUS_DRAIN_TIMEOUT_MS);
+    c->work_gen = reconnects(c->nc, c->work_stats);
     break;
   case WORK_CLOSE:
     natsConnection_Close(c->nc); /* joins cnats threads: may wait */
@@ -238,6 +262,7 @@ static void work_done(uv_work_t *req, int status) {
   if (k == WORK_CONNECT) connect_done(c);
   if (k == WORK_FLUSH && !c->closing && !c->closed)
     bus_conn_flushed(c, c->work_status == NATS_OK);
+  if (k == WORK_CONFIRM) outbox_confirmed(c, c->work_status == NATS_OK, c->work_gen);
   if (c->work != WORK_NONE) return; /* the callback queued another job */
   if (c->closed || (c->closing && !c->nc))
     finalize(c);
@@ -260,6 +285,12 @@ nconn *nconn_open_async(uv_loop_t *loop, const bus_cfg *cfg, char *err,
 
 void nconn_flush_async(nconn *c) {
   if (c->work == WORK_NONE && !c->closing) queue_work(c, WORK_FLUSH);
+}
+
+bool nconn_confirm_async(nconn *c) {
+  if (c->work != WORK_NONE || c->closing || !c->nc) return false;
+  queue_work(c, WORK_CONFIRM);
+  return true;
 }
 
 /* ---- closing -------------------------------------------------------------- */
@@ -292,6 +323,7 @@ static const char *last_error(nconn *c) {
 }
 
 static void finalize(nconn *c) {
+  outbox_conn_gone(c);
   bus_conn_gone(c, c->connected ? 0 : c->buffered, last_error(c));
   for (size_t i = 0; i < c->nadopted; i++)
     natsSubscription_Destroy(c->adopted[i]);

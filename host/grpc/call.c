@@ -12,6 +12,7 @@ grpc_call *call_new(grpc_conn *c, int32_t stream_id) {
   grpc_call *call = xcalloc(1, sizeof(*call));
   call->conn = c;
   call->stream_id = stream_id;
+  c->had_call = true;
   list_push_back(&c->calls, &call->conn_node);
   list_init(&call->deadline.node);
   memcpy(call->peer, c->peer, sizeof(call->peer));

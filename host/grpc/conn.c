@@ -25,6 +25,7 @@ void conn_close(grpc_conn *c) {
   list_remove(&c->flush_node);
   list_each(it, &c->calls) call_detach(list_entry(it, grpc_call, conn_node));
   grpc_stats.connections_open--;
+  conn_guard_closed(&srv.guard);
   uv_close((uv_handle_t *)&c->io.tcp, on_closed);
 }
 
@@ -136,16 +137,42 @@ static void set_peer(grpc_conn *c) {
     snprintf(c->peer, sizeof(c->peer), "?");
 }
 
+/* Connections that never started a call go first, oldest first. */
+bool conn_shed_one(void) {
+  for (int pass = 0; pass < 2; pass++) {
+    list_each(it, &srv.conns) {
+      grpc_conn *c = list_entry(it, grpc_conn, node);
+      if (c->io.closing || !list_empty(&c->calls) || (pass == 0 && c->had_call)) continue;
+      grpc_log(STRATUS_LOG_DEBUG, "%s: closed to make room for a new connection", c->peer);
+      conn_close(c);
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool admit(grpc_conn *c) {
+  uv_os_fd_t fd = -1;
+  uv_fileno((uv_handle_t *)&c->io.tcp, &fd);
+  /* the new connection is last in srv.conns and has no calls: skip it */
+  list_remove(&c->node);
+  bool ok = conn_guard_admit(&srv.guard, fd);
+  list_push_back(&srv.conns, &c->node);
+  return ok;
+}
+
 void conn_accept(uv_stream_t *listener) {
   grpc_conn *c = xcalloc(1, sizeof(*c));
   grpc_io_init(&c->io, srv.loop, &io_ops, c);
+  c->io.high_water = srv.cfg.max_pending_output;
   srv.handles++;
   list_init(&c->calls);
   list_init(&c->flush_node);
   list_push_back(&srv.conns, &c->node);
   grpc_stats.connections_open++;
   grpc_stats.connections_total++;
-  if (uv_accept(listener, (uv_stream_t *)&c->io.tcp) != 0) {
+  conn_guard_opened(&srv.guard);
+  if (uv_accept(listener, (uv_stream_t *)&c->io.tcp) != 0 || !admit(c)) {
     conn_close(c);
     return;
   }

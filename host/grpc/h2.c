@@ -43,6 +43,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   grpc_conn *c = ud;
   if (c->io.closing) return NGHTTP2_ERR_CALLBACK_FAILURE;
   grpc_call *call = h2_stream_call(s, f->hd.stream_id);
+  if (!c->greeted) c->greeted_at = uv_now(srv.loop);
   c->greeted = true; /* nghttp2 checked the preface before any frame */
   switch (f->hd.type) {
   case NGHTTP2_HEADERS:

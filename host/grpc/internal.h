@@ -5,6 +5,7 @@
 #include <nghttp2/nghttp2.h>
 #include <openssl/ssl.h>
 
+#include "conn_guard.h"
 #include "deadline_list.h"
 #include "h2_util.h"
 #include "io.h"
@@ -29,7 +30,9 @@ typedef struct grpc_conn {
   bool in_recv, draining, final_goaway;
   bool tls_up, tls_shut;
   bool greeted;          /* the client's HTTP/2 preface and first frame arrived */
+  bool had_call;         /* a request stream was opened */
   uint64_t accepted_at, last_active, drain_started; /* loop time (ms) */
+  uint64_t greeted_at;
   char peer[PEER_LEN];
 } grpc_conn;
 
@@ -66,6 +69,7 @@ typedef struct grpc_srv {
   uv_timer_t deadline_timer, drain_timer, sweep_timer;
   uv_idle_t flusher;
   int handles;           /* server-level handles not yet closed */
+  conn_guard guard;
   bool running, draining;
   void (*drain_done)(void *ud);
   void *drain_ud;
@@ -79,6 +83,7 @@ void srv_check_drained(void);
 
 /* conn.c: one TCP connection and its output */
 void conn_accept(uv_stream_t *listener);
+bool conn_shed_one(void); /* close the oldest connection without calls */
 void conn_close(grpc_conn *c);
 void conn_drain(grpc_conn *c);
 void conn_final_goaway(grpc_conn *c);

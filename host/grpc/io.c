@@ -73,8 +73,12 @@ void grpc_io_submit(grpc_io *io) {
   }
 }
 
+static size_t high_water(const grpc_io *io) {
+  return io->high_water ? io->high_water : WRITE_HIGH;
+}
+
 int grpc_io_pull_h2(grpc_io *io, nghttp2_session *h2) {
-  while (!io->closing && io->queued + io->out_len < WRITE_HIGH) {
+  while (!io->closing && io->queued + io->out_len < high_water(io)) {
     const uint8_t *data;
     ssize_t n = nghttp2_session_mem_send(h2, &data);
     if (n <= 0) return (int)n;
@@ -100,7 +104,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
 }
 
 void grpc_io_update_reading(grpc_io *io) {
-  bool want = !io->linger && io->queued < WRITE_HIGH;
+  bool want = !io->linger && io->queued < high_water(io);
   if (io->closing || want == io->reading) return;
   io->reading = want;
   if (want)

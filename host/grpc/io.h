@@ -35,6 +35,7 @@ struct grpc_io {
   bool closing;          /* the connection is closing: no more I/O */
   bool linger;           /* close once the output is written: no more input */
   bool reading;
+  size_t high_water;     /* unwritten bytes that pause reading; 0: 1 MiB */
 };
 
 /* uv_tcp_init() for a new connection, or a new attempt of one. */

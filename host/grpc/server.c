@@ -18,7 +18,8 @@ typedef struct listener {
   char addr[PEER_LEN];
 } listener;
 
-grpc_srv srv = {.listeners = LIST_INIT(srv.listeners),
+grpc_srv srv = {.guard = {.name = "grpc", .limit_key = "[grpc] max_connections"},
+                .listeners = LIST_INIT(srv.listeners),
                 .conns = LIST_INIT(srv.conns),
                 .flushq = LIST_INIT(srv.flushq),
                 .deadlines = LIST_INIT(srv.deadlines)};
@@ -36,7 +37,8 @@ static void close_handle(uv_handle_t *h) {
 
 static void on_connection(uv_stream_t *server, int status) {
   if (status < 0) {
-    grpc_log(STRATUS_LOG_WARN, "accept: %s", uv_strerror(status));
+    conn_guard_accept_failed(&srv.guard, status);
+    conn_shed_one(); /* frees a descriptor for the next attempt */
     return;
   }
   conn_accept(server);
@@ -105,6 +107,10 @@ static void apply_config(const grpc_server_config *cfg) {
   if (!srv.cfg.max_header_list_size)
     srv.cfg.max_header_list_size = GRPC_DEFAULT_MAX_HEADER_LIST;
   if (!srv.cfg.handshake_timeout_ms) srv.cfg.handshake_timeout_ms = GRPC_DEFAULT_HANDSHAKE_MS;
+  if (!srv.cfg.max_pending_output) srv.cfg.max_pending_output = GRPC_DEFAULT_MAX_PENDING;
+  srv.guard.max = srv.cfg.max_connections;
+  srv.guard.shed_idle = conn_shed_one;
+  conn_guard_register(&srv.guard);
 }
 
 int grpc_server_start(uv_loop_t *loop, const grpc_server_config *cfg,

@@ -20,6 +20,7 @@
 #define GRPC_DEFAULT_MAX_STREAMS 1000u
 #define GRPC_DEFAULT_MAX_HEADER_LIST (16u * 1024)
 #define GRPC_DEFAULT_HANDSHAKE_MS 10000u
+#define GRPC_DEFAULT_MAX_PENDING (1024u * 1024)
 
 typedef struct grpc_call grpc_call; /* one unary call */
 
@@ -42,6 +43,16 @@ typedef struct grpc_server_config {
   /* A connection without calls and incoming bytes this long is drained
    * (GOAWAY); 0: never. */
   uint32_t idle_timeout_ms;
+  /* The same for a connection that has never started a call, counted from
+   * its HTTP/2 greeting; 0: never. */
+  uint32_t first_call_timeout_ms;
+  /* Open connections on all addresses; at the cap (or when descriptors run
+   * low, conn_guard.h) the oldest connection without calls is closed for a
+   * new one, else the new one is. 0: no cap. */
+  uint32_t max_connections;
+  /* Unsent bytes per connection above which it stops reading and nghttp2
+   * stops producing frames; 0: GRPC_DEFAULT_MAX_PENDING. */
+  size_t max_pending_output;
 } grpc_server_config;
 
 /* What the transport answers itself, without dispatching:
@@ -112,6 +123,7 @@ typedef struct grpc_server_stats {
   uint64_t finished_after_cancel; /* replies/fails dropped: call was cancelled */
   uint64_t handshake_timeouts; /* connections closed before their HTTP/2 greeting */
   uint64_t idle_closed;     /* connections drained after idle_timeout */
+  uint64_t first_call_closed; /* drained after first_call_timeout */
 } grpc_server_stats;
 
 /* Counters live for the process, across start/close. */

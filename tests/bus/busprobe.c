@@ -12,6 +12,7 @@
  *   burst = N                N events {"Seq","Gen","Pad"} on burst_subject
  *   tick = 10ms              {"Seq","Gen"} on tick_subject on a timer; Seq
  *                            continues across generations (state hand-over)
+ *   tick_count = N           stop ticking once Seq reaches N (0: never)
  *   tag = x                  changing it makes a new generation
  * Built twice (busprobe, busprobe2) so that two plugins can talk in process.
  */
@@ -34,7 +35,7 @@ typedef struct probe_config {
   const char *record_file, *script;
   int64_t burst, burst_type;
   const char *burst_subject;
-  int64_t tick_ms;
+  int64_t tick_ms, tick_count;
   const char *tick_subject, *tag;
 } probe_config;
 
@@ -60,6 +61,7 @@ static const stratus_config_key probe_keys[] = {
     KEY(burst_subject, "burst_subject", STRATUS_CFG_STRING, "probe.burst"),
     KEY(tick_ms, "tick", STRATUS_CFG_DURATION, "0ms"),
     KEY(tick_subject, "tick_subject", STRATUS_CFG_STRING, "probe.tick"),
+    KEY(tick_count, "tick_count", STRATUS_CFG_INT, "0"),
     KEY(tag, "tag", STRATUS_CFG_STRING, ""),
     {0},
 };
@@ -172,7 +174,10 @@ static void on_start_timer(stratus_ctx *ctx, stratus_timer *t, void *ud) {
 static void on_tick(stratus_ctx *ctx, stratus_timer *t, void *ud) {
   probe *p = ud;
   char payload[96];
-  (void)t;
+  if (p->cfg->tick_count > 0 && p->tick_seq >= (uint64_t)p->cfg->tick_count) {
+    host->timer_stop(ctx, t);
+    return;
+  }
   snprintf(payload, sizeof(payload), "{\"Seq\":%llu,\"Gen\":%llu}",
            (unsigned long long)p->tick_seq++,
            (unsigned long long)host->generation(ctx));

@@ -5,6 +5,7 @@
         d.metric("fixture_counter")             # one sample from GET /metrics
         d.write_config(sections=NEW); d.hup()   # change the config and reload
         d.wait_for(lambda: ..., "why")          # poll a condition
+    Stratusd(prefix=["prlimit", "--nofile=1024", "--"])  # run it under a wrapper that execs
 
 The daemon listens on free loopback ports; its log is d.log_text(). On exit
 the process is stopped with SIGTERM and must exit 0 (under ASan a leak makes
@@ -38,7 +39,7 @@ class StratusdError(RuntimeError):
 
 class Stratusd:
     def __init__(self, sections="", log_level="debug", plugin_dir=None, host_extra="",
-                 extra_env=None, binary=None):
+                 extra_env=None, binary=None, prefix=None):
         self.dir = tempfile.mkdtemp(prefix="stratusd-", dir=os.environ.get("STRATUS_TEST_TMP"))
         self.config = os.path.join(self.dir, "stratus.ini")
         self.admin_socket = os.path.join(self.dir, "admin.sock")
@@ -52,6 +53,7 @@ class Stratusd:
         self.host_extra = host_extra
         self.binary = binary or build_path("bin", "stratusd")
         self.extra_env = extra_env or {}
+        self.prefix = list(prefix or [])  # e.g. ["prlimit", "--nofile=1024", "--"]
         self.proc = None
         self.write_config(sections)
 
@@ -82,7 +84,7 @@ class Stratusd:
 
     def start(self, wait_ready=True, timeout=20):
         self._log_start = _proc.file_size(self.log_path)
-        self.proc = _proc.spawn([self.binary, "-c", self.config], self.log_path, env=self.env())
+        self.proc = _proc.spawn(self.prefix + [self.binary, "-c", self.config], self.log_path, env=self.env())
         _proc.track(self)
         if wait_ready:
             self.wait_ready(timeout)
