@@ -37,9 +37,14 @@ from servers_registry import registry_pb2_grpc as pbg  # noqa: E402
 
 HOST = "127.0.0.1"
 RPC_TIMEOUT = 5
-# Fast health settings: eviction after 3 failed checks 100 ms apart.
-FAST_HEALTH = {"interval": "100ms", "timeout": "200ms", "failures": 3,
-               "degraded_after": 2, "metrics_interval": "100ms", "metrics_timeout": "200ms"}
+# Fast health settings: eviction after 3 failed checks 250 ms apart (timeouts
+# must be shorter than intervals); evicted processes are forgotten at once
+# unless a test asks for suspects (re-admission) with suspect_time.
+FAST_HEALTH = {"interval": "250ms", "timeout": "200ms", "failures": 3,
+               "degraded_after": 2, "metrics_interval": "250ms", "metrics_timeout": "200ms",
+               "suspect_time": "0s"}
+# The tests' fakes give preferred host names under example.org.
+TEST_REGISTRY = {"preferred_hosts": "*.example.org"}
 # Game ports are never dialled by the registry: unique numbers are enough.
 _game_ports = itertools.count(21000)
 
@@ -309,9 +314,9 @@ class RegistryCase(unittest.TestCase):
         return os.path.join(self.tmp, name)
 
     def start(self, realms="1, 2", layers=None, health=None, bus=None, sections="",
-              discovery_extra=None, plugin_dir=None):
+              discovery_extra=None, plugin_dir=None, registry=None):
         d = Stratusd(plugin_dir=plugin_dir or self.plugin_dir)
-        self.configure(d, realms, layers, health, bus, sections, discovery_extra)
+        self.configure(d, realms, layers, health, bus, sections, discovery_extra, registry)
         d.start()
         self.addCleanup(self._finish, d)
         self.d = d
@@ -322,14 +327,17 @@ class RegistryCase(unittest.TestCase):
 
     @staticmethod
     def configure(d, realms="1, 2", layers=None, health=None, bus=None, sections="",
-                  discovery_extra=None):
+                  discovery_extra=None, registry=None):
         discovery = {"realms": realms}
         if layers is not None:
             discovery["layers"] = layers
         discovery.update(discovery_extra or {})
         h = dict(FAST_HEALTH)
         h.update(health or {})
+        r = dict(TEST_REGISTRY)
+        r.update(registry or {})
         d.sections_extra = (section("discovery", discovery) + section("health", h) +
+                            section("registry", r) +
                             (section("bus", bus) if bus is not None else ""))
         d.write_config(sections)
 
