@@ -8,6 +8,7 @@ base class that starts a real stratusd for them.
     gs.http.status = 503     # /healthcheck answers 503 from now on
     gs.http.fail_next(2)     # the next 2 checks answer 500, then back to normal
     gs.http.hang = True      # /healthcheck and /metrics stop answering (timeouts)
+    gs.http.metrics_hang = True   # only /metrics stops answering (stalled world loop)
     gs.http.close(); gs.http.reopen()   # the port refuses, then listens again
     gs.http.set_metrics(active_connections=5, delay_mean=3)
 
@@ -91,7 +92,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(status, "application/json", body)
         elif self.path == "/metrics":
             ep.metrics_hits += 1
-            if ep.hang:
+            if ep.hang or ep.metrics_hang:
                 ep._release.wait(10)
                 return
             self._send(200, "text/plain; version=0.0.4", ep.metrics_text())
@@ -129,6 +130,7 @@ class HealthEndpoint:
         self.lock = threading.Lock()
         self.status = 200         # what /healthcheck answers
         self.hang = False         # True: /healthcheck and /metrics never answer
+        self.metrics_hang = False # True: /metrics never answers (a stalled world loop)
         self._fail = []           # statuses to answer first, one per check
         self.health_hits = 0
         self.metrics_hits = 0
