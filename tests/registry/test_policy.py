@@ -94,6 +94,18 @@ class AllowFrom(RegistryCase):
                                        method="/v1.ServersRegistryService/RegisterGameServer",
                                        code="PERMISSION_DENIED"), 1)
 
+    def test_reload_applies_a_new_allow_from(self):
+        self.start(registry={"allow_from": "127.0.0.1/32"})
+        a = self.game_server()
+        r = self.reload(registry={"allow_from": "10.0.0.0/8"})
+        self.assertIn(r["outcome"], ("ok", "unchanged"))
+        b = self.game_server(register=False)
+        self.assertCode(DENIED, b.register)
+        self.assertEqual([s.ID for s in self.all_servers()], [a.id])   # registered ones stay
+        self.reload(registry={"allow_from": "127.0.0.0/8"})
+        b.register()
+        self.assertEqual({s.ID for s in self.all_servers()}, {a.id, b.id})
+
 
 class PreferredHost(RegistryCase):
     def test_preferred_host_refused_unless_listed(self):
