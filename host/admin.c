@@ -7,6 +7,7 @@
 #include "instance.h"
 #include "metrics.h"
 #include "plugins.h"
+#include "registry/registry.h"
 #include "reload.h"
 #include "rpc.h"
 #include "stratusd.h"
@@ -32,6 +33,7 @@ static void refresh_gauges(void) {
   listener_metrics_refresh();
   static const char *const states[] = {"init", "ready", "active", "stopping"};
   rpc_refresh_metrics();
+  registry_refresh_metrics();
   metrics_set(config_generation, NULL, (double)stratusd.config_generation);
   metrics_set(uptime, NULL, (double)(uv_now(stratusd.loop) - stratusd.started_ms) / 1000.0);
   /* Zero every known series first so that gone instances read 0. */

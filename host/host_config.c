@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "log.h"
 #include "paths.h"
 #include "util.h"
@@ -222,21 +223,45 @@ static const stratus_config_key discovery_keys[] = {
 const schema discovery_schema = {discovery_keys, ARRAY_LEN(discovery_keys),
                                  sizeof(discovery_section)};
 
+/* Defaults: a killed worldserver (refused) is evicted 1.5-2.25 s after it
+ * died, a frozen one (timeouts) 2.0-2.75 s; see host/registry/README.md. */
 static const stratus_config_key health_keys[] = {
-    KEY(health_section, interval_ms, "interval", STRATUS_CFG_DURATION, "4s", 0, 50,
+    KEY(health_section, interval_ms, "interval", STRATUS_CFG_DURATION, "750ms", 0, 50,
         3600000, "how often each process's /healthcheck is polled"),
-    KEY(health_section, timeout_ms, "timeout", STRATUS_CFG_DURATION, "5s", 0, 10,
-        600000, "timeout of one health check"),
+    KEY(health_section, timeout_ms, "timeout", STRATUS_CFG_DURATION, "500ms", 0, 10,
+        600000, "timeout of one health check (shorter than interval)"),
     KEY(health_section, failures, "failures", STRATUS_CFG_INT, "3", 0, 1, 100,
         "consecutive failed checks before a process is evicted"),
     KEY(health_section, degraded_after, "degraded_after", STRATUS_CFG_INT, "2", 0, 1,
         100, "consecutive 503/504 answers before a game server counts as degraded"),
     KEY(health_section, metrics_interval_ms, "metrics_interval", STRATUS_CFG_DURATION,
-        "5s", 0, 50, 3600000, "how often /metrics is scraped"),
+        "1s", 0, 50, 3600000, "how often /metrics is scraped"),
     KEY(health_section, metrics_timeout_ms, "metrics_timeout", STRATUS_CFG_DURATION,
-        "1s", 0, 10, 600000, "timeout of one /metrics scrape"),
+        "800ms", 0, 10, 600000, "timeout of one /metrics scrape (shorter than metrics_interval)"),
+    KEY(health_section, degraded_after_scrapes, "degraded_after_scrapes", STRATUS_CFG_INT,
+        "3", 0, 1, 100, "consecutive failed /metrics scrapes before a game server is degraded"),
+    KEY(health_section, suspect_time_ms, "suspect_time", STRATUS_CFG_DURATION, "10m", 0,
+        0, 604800000, "how long an evicted process is probed for re-admission (0s: never)"),
+    KEY(health_section, suspect_backoff_max_ms, "suspect_backoff_max", STRATUS_CFG_DURATION,
+        "5s", 0, 50, 3600000, "longest wait between two probes of an evicted process"),
 };
 const schema health_schema = {health_keys, ARRAY_LEN(health_keys), sizeof(health_section)};
+
+static const char *const store_names[] = {"memory", "jetstream", NULL};
+static const stratus_config_key registry_keys[] = {
+    {.name = "store", .type = STRATUS_CFG_ENUM, .offset = offsetof(registry_section, store),
+     .flags = STRATUS_CFG_RESTART, .default_value = "memory", .choices = store_names,
+     .help = "memory (this process only); jetstream is not available yet"},
+    KEY(registry_section, allow_from, "allow_from", STRATUS_CFG_LIST,
+        "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7", 0, 0, 0,
+        "address ranges (CIDR) of callers that may register"),
+    KEY(registry_section, preferred_hosts, "preferred_hosts", STRATUS_CFG_LIST, "", 0, 0, 0,
+        "preferredHostName values accepted: names, *.domain, CIDRs (empty: refused)"),
+    KEY(registry_section, dial_preferred_host, "dial_preferred_host", STRATUS_CFG_BOOL, "no",
+        0, 0, 0, "health checks and calls go to the preferred host instead of the caller's IP"),
+};
+const schema registry_schema = {registry_keys, ARRAY_LEN(registry_keys),
+                                sizeof(registry_section)};
 
 const char *const db_schema_names[] = {"", "auth", "characters", "world", NULL};
 static const stratus_config_key db_keys[] = {
@@ -290,6 +315,7 @@ static const section_kind kinds[] = {
     {"bus", false, &bus_schema, NULL, offsetof(host_config, bus)},
     {"discovery", false, &discovery_schema, NULL, offsetof(host_config, discovery)},
     {"health", false, &health_schema, NULL, offsetof(host_config, health)},
+    {"registry", false, &registry_schema, NULL, offsetof(host_config, registry)},
     {"db.", true, &db_schema, NULL, 0},
 };
 
@@ -357,6 +383,52 @@ static void check_discovery(const host_config *hc, const cfg_snapshot *snap,
   check_list(snap, "map_weights", hc->discovery->map_weights, true, errs);
 }
 
+/* An error at a key's line, else the section's, else the file's. */
+static void key_error(cfg_errors *errs, const cfg_snapshot *snap, const char *section,
+                      const char *key, const char *message) {
+  const cfg_section *sec = cfg_find(snap, section);
+  const cfg_entry *e = cfg_section_get(sec, key);
+  const char *file = e ? e->file : sec ? sec->file : snap->main_path;
+  cfg_error(errs, file, e ? e->line : sec ? sec->line : 0, "%s", message);
+}
+
+/* A check still running when the next one is due would be skipped. */
+static void check_timeout(const cfg_snapshot *snap, const char *timeout, int64_t t_ms,
+                          const char *interval, int64_t i_ms, cfg_errors *errs) {
+  if (t_ms < i_ms) return;
+  char msg[200];
+  snprintf(msg, sizeof(msg), "[health] %s (%lld ms) must be shorter than %s (%lld ms)",
+           timeout, (long long)t_ms, interval, (long long)i_ms);
+  key_error(errs, snap, "health", timeout, msg);
+}
+
+static void check_ranges(const cfg_snapshot *snap, const char *key,
+                         const char *const *items, bool names_too, cfg_errors *errs) {
+  for (size_t i = 0; items && items[i]; i++) {
+    cidr c;
+    char err[200], msg[300];
+    bool name = names_too && !strchr(items[i], '/') && !cidr_is_ip(items[i]);
+    if (name || cidr_parse(items[i], &c, err, sizeof(err)) == 0) continue;
+    snprintf(msg, sizeof(msg), "[registry] %s: %s", key, err);
+    key_error(errs, snap, "registry", key, msg);
+  }
+}
+
+static void check_registry(const host_config *hc, const cfg_snapshot *snap,
+                           cfg_errors *errs) {
+  const health_section *h = hc->health;
+  const registry_section *r = hc->registry;
+  check_timeout(snap, "timeout", h->timeout_ms, "interval", h->interval_ms, errs);
+  check_timeout(snap, "metrics_timeout", h->metrics_timeout_ms, "metrics_interval",
+                h->metrics_interval_ms, errs);
+  if (r->store == REGISTRY_STORE_JETSTREAM)
+    key_error(errs, snap, "registry", "store",
+              "[registry] store = jetstream is not available yet: only memory is "
+              "(the registry lives in this process)");
+  check_ranges(snap, "allow_from", r->allow_from, false, errs);
+  check_ranges(snap, "preferred_hosts", r->preferred_hosts, true, errs);
+}
+
 host_config *host_config_build(const cfg_snapshot *snap, cfg_errors *errs) {
   host_config_locate_defaults();
   host_config *hc = xcalloc(1, sizeof(*hc));
@@ -378,6 +450,7 @@ host_config *host_config_build(const cfg_snapshot *snap, cfg_errors *errs) {
     if (!*slot) *slot = schema_build(k->schema, NULL, NULL, k->name, errs);
   }
   check_discovery(hc, snap, errs);
+  check_registry(hc, snap, errs);
   if (hc->grpc->tls && (!*hc->tls->cert || !*hc->tls->key)) {
     const cfg_section *g = cfg_find(snap, "grpc");
     cfg_error(errs, g ? g->file : snap->main_path, g ? g->line : 0,

@@ -87,11 +87,24 @@ typedef struct discovery_section {
 
 /* [health]: polling of registered processes. */
 typedef struct health_section {
-  int64_t interval_ms, timeout_ms;
+  int64_t interval_ms, timeout_ms; /* timeout < interval: no check is skipped */
   int64_t failures;               /* consecutive failures before eviction */
   int64_t degraded_after;         /* consecutive 503/504 before degraded */
   int64_t metrics_interval_ms, metrics_timeout_ms;
+  int64_t degraded_after_scrapes; /* consecutive failed /metrics before degraded */
+  int64_t suspect_time_ms;        /* how long an evicted process is probed */
+  int64_t suspect_backoff_max_ms; /* longest wait between two suspect probes */
 } health_section;
+
+/* [registry]: where the registry's state lives and who may register. */
+typedef enum registry_store_kind { REGISTRY_STORE_MEMORY, REGISTRY_STORE_JETSTREAM } registry_store_kind;
+
+typedef struct registry_section {
+  int store;                           /* registry_store_kind */
+  const char *const *allow_from;       /* CIDRs of callers that may register */
+  const char *const *preferred_hosts;  /* accepted preferredHostName values (empty: none) */
+  bool dial_preferred_host;            /* probe and call the preferred host, not the caller */
+} registry_section;
 
 /* [db.<name>]: one connection pool. */
 typedef struct db_section {
@@ -139,6 +152,7 @@ typedef struct host_config {
   bus_section *bus;
   discovery_section *discovery;
   health_section *health;
+  registry_section *registry;
   /* sections of prefixed kinds, by kind index */
   named_section *named;
   size_t nnamed;
@@ -147,7 +161,7 @@ typedef struct host_config {
 
 extern const schema host_schema, log_schema, http_schema, db_schema,
     grpc_schema, tls_schema, upstream_schema, bus_schema, discovery_schema,
-    health_schema;
+    health_schema, registry_schema;
 
 /* The [grpc.upstream] address for a service ("v1.ChatService"), or NULL. */
 const char *host_config_upstream(const host_config *hc, const char *service);

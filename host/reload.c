@@ -124,7 +124,7 @@ static void apply_bus(reload_mode mode, apply_report *rep) {
   }
 }
 
-/* The servers registry follows [discovery] and [health]; at start it comes
+/* The servers registry follows [discovery], [health] and [registry]; at start it comes
  * up before the plugins so that they can query it from init. */
 static void apply_registry(reload_mode mode, apply_report *rep) {
   char err[512];

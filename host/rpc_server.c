@@ -5,6 +5,16 @@
 #include <string.h>
 
 #include <stratus/proto/contracts.h>
+#include <stratus/proto/auctionhouse/auctionhouse.pb-c.h>
+#include <stratus/proto/characters/characters.pb-c.h>
+#include <stratus/proto/chat/chat.pb-c.h>
+#include <stratus/proto/group/group.pb-c.h>
+#include <stratus/proto/guid/guid.pb-c.h>
+#include <stratus/proto/guilds/guilds.pb-c.h>
+#include <stratus/proto/mail/mail.pb-c.h>
+#include <stratus/proto/matchmaking/matchmaking.pb-c.h>
+#include <stratus/proto/servers-registry/registry.pb-c.h>
+#include <stratus/proto/worldserver/worldserver.pb-c.h>
 
 #include "hashmap.h"
 #include "log.h"
@@ -60,10 +70,14 @@ void rpc_init(void) {
   rpc_client_init();
 }
 
-/* Brings a counter with one label up to the transport's running total. */
+/* Brings a counter series up to the transport's running total. */
+static void add_up_to_series(stratus_metric *m, const char *const *labels, uint64_t total) {
+  metrics_add(m, labels, (double)total - metrics_value(m, labels));
+}
+
 static void add_up_to(stratus_metric *m, const char *label, uint64_t total) {
   const char *labels[] = {label};
-  metrics_add(m, labels, (double)total - metrics_value(m, labels));
+  add_up_to_series(m, labels, total);
 }
 
 void rpc_refresh_metrics(void) {
@@ -74,6 +88,10 @@ void rpc_refresh_metrics(void) {
   metrics_add(conns_total, NULL, (double)st.connections_total - metrics_value(conns_total, NULL));
   metrics_add(rejected_total, NULL, (double)st.calls_rejected - metrics_value(rejected_total, NULL));
   add_up_to(timed_out_total, "handshake", st.handshake_timeouts);
+  /* Calls the transport refused before any dispatch (size, compression,
+   * framing, 405/415): it tells neither their path nor their status. */
+  static const char *const transport[] = {"unknown", "rejected_by_transport"};
+  add_up_to_series(requests_total, transport, st.calls_rejected);
   add_up_to(timed_out_total, "idle", st.idle_closed);
   add_up_to(timed_out_total, "first_call", st.first_call_closed);
 }
@@ -192,6 +210,33 @@ static void finish(stratus_call *call, int status) {
   free(call);
 }
 
+/* The method label of a call no route serves: its path when it names a
+ * method of the contracts (a disabled plugin's), else "unknown", so that
+ * made-up paths cannot create series without end. */
+static const char *method_label(const char *path) {
+  static const ProtobufCServiceDescriptor *const services[] = {
+      &v1__auction_house_service__descriptor, &v1__characters_service__descriptor,
+      &v1__chat_service__descriptor, &v1__group_service__descriptor,
+      &v1__guid_service__descriptor, &v1__guild_service__descriptor,
+      &v1__mail_service__descriptor, &v1__matchmaking_service__descriptor,
+      &v1__servers_registry_service__descriptor, &v1__world_server_service__descriptor};
+  const char *slash = path[0] == '/' ? strchr(path + 1, '/') : NULL;
+  if (!slash) return "unknown";
+  size_t n = (size_t)(slash - path - 1);
+  for (size_t i = 0; i < ARRAY_LEN(services); i++)
+    if (strlen(services[i]->name) == n && strncmp(services[i]->name, path + 1, n) == 0 &&
+        protobuf_c_service_descriptor_get_method_by_name(services[i], slash + 1))
+      return rpc_intern(path);
+  return "unknown";
+}
+
+/* A call answered before it reached a plugin still counts. */
+static void refuse(grpc_call *gc, const char *label, int status, const char *text) {
+  const char *labels[] = {label, grpc_status_name(status)};
+  metrics_add(requests_total, labels, 1);
+  grpc_call_fail(gc, status, text);
+}
+
 static void on_request(grpc_call *gc, const char *path, const uint8_t *msg,
                        size_t len, void *ud) {
   UNUSED(ud);
@@ -199,7 +244,7 @@ static void on_request(grpc_call *gc, const char *path, const uint8_t *msg,
   if (!r) {
     char text[300];
     snprintf(text, sizeof(text), "%s: no enabled plugin serves this method", path);
-    grpc_call_fail(gc, GRPC_UNIMPLEMENTED, text);
+    refuse(gc, method_label(path), GRPC_UNIMPLEMENTED, text);
     return;
   }
   ProtobufCMessage *req = protobuf_c_message_unpack(r->method->input, NULL, len, msg);
@@ -207,7 +252,7 @@ static void on_request(grpc_call *gc, const char *path, const uint8_t *msg,
     char text[300];
     snprintf(text, sizeof(text), "malformed request: not a valid %s",
              r->method->input->name);
-    grpc_call_fail(gc, GRPC_INVALID_ARGUMENT, text);
+    refuse(gc, r->path, GRPC_INVALID_ARGUMENT, text);
     return;
   }
   stratus_call *call = rpc_call_new(r, req, true);

@@ -1,14 +1,19 @@
 /*
  * Health checks of registered processes: GET /healthcheck every interval and
- * GET /metrics every metrics interval, with libcurl on the loop.
- *  - 200: healthy. A degraded game server is restored.
+ * GET /metrics every metrics interval, with libcurl on the loop. A check
+ * still running when the next is due (timeouts are validated shorter than
+ * the interval) is followed by that next one as soon as it ends.
+ *  - 200: healthy. A game server degraded by 503/504 is restored.
  *  - 503/504 from a game server: its world loop is stalled (PR #37). After
  *    degraded_after answers in a row it is degraded: it keeps its maps and
  *    its players but gets no new ones.
- *  - anything else (refused, timeout, other status), and 503/504 from a
- *    gateway or matchmaking server: a failure. After `failures` in a row a
- *    game server or gateway is evicted (it may register again); a
- *    matchmaking server is announced unhealthy until it answers again.
+ *  - anything else (refused or reset at once, timeout, other status), and
+ *    503/504 from a gateway or matchmaking server: a failure. After
+ *    `failures` in a row a game server or gateway is evicted and becomes a
+ *    suspect (suspects.c); a matchmaking server is announced unhealthy
+ *    until it answers again.
+ *  - /metrics of a game server failing degraded_after_scrapes times in a
+ *    row degrades it too, until a scrape works.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,14 +57,36 @@ static health_state *state_of(target_kind kind, const char *id, const char **add
 
 /* ---- outcomes ------------------------------------------------------------- */
 
+const char *health_result_name(const probe_result *r, bool stalled) {
+  switch (r->outcome) {
+  case PROBE_ANSWERED: return r->status == 200 ? "ok" : stalled ? "unhealthy" : "http_error";
+  case PROBE_REFUSED: return "refused";
+  case PROBE_RESET: return "reset";
+  case PROBE_TIMEOUT: return "timeout";
+  default: return "error";
+  }
+}
+
+/* Degraded while its world loop answers 503/504 or its /metrics fails. */
+static void set_degraded(const char *id, health_state *h, bool *cause, bool on,
+                         const char *reason, const char *why) {
+  if (*cause == on) return;
+  *cause = on;
+  bool was = h->degraded;
+  h->degraded = h->stalled || h->unscrapable;
+  if (on) registry_metric_degradation(reason);
+  if (!was && h->degraded)
+    log_warn("game server %s degraded (%s): it keeps its maps and players but gets no new "
+             "ones", id, why);
+  else if (was && !h->degraded)
+    log_info("game server %s recovered: accepting new player placement", id);
+}
+
 static void healthy(target_kind kind, const char *id, health_state *h) {
   h->failures = h->unhealthy_answers = 0;
   h->last_ok_ms = registry_now_ms();
   registry_store *st = registry_state();
-  if (kind == GAME_SERVER && h->degraded) {
-    h->degraded = false;
-    log_info("game server %s recovered: accepting new player placement", id);
-  }
+  if (kind == GAME_SERVER) set_degraded(id, h, &h->stalled, false, "world_loop", NULL);
   mm_server *mm = kind == MATCHMAKING ? st->mm_find(st, id) : NULL;
   if (mm && mm->removed) {
     mm->removed = false;
@@ -68,11 +95,26 @@ static void healthy(target_kind kind, const char *id, health_state *h) {
 }
 
 static void stalled(const char *id, health_state *h, long status) {
+  char why[64];
   h->failures = 0;
-  if (++h->unhealthy_answers < cfg.degraded_after || h->degraded) return;
-  h->degraded = true;
-  log_warn("game server %s answers %ld: world loop degraded; it keeps its maps and "
-           "players but gets no new ones", id, status);
+  if (++h->unhealthy_answers < cfg.degraded_after) return;
+  snprintf(why, sizeof(why), "its health check answers %ld: world loop stalled", status);
+  set_degraded(id, h, &h->stalled, true, "world_loop", why);
+}
+
+static void evict(target_kind kind, const char *id, const char *reason) {
+  registry_store *st = registry_state();
+  if (kind == GAME_SERVER) {
+    game_server *gs = st->gs_find(st, id);
+    suspect_game_server(gs);
+    registry_remove_game_server(gs, reason);
+    registry_metric_eviction("game_server");
+  } else {
+    gateway *gw = st->gw_find(st, id);
+    suspect_gateway(gw);
+    registry_remove_gateway(gw, reason);
+    registry_metric_eviction("gateway");
+  }
 }
 
 static void failed(target_kind kind, const char *id, health_state *h, const char *why) {
@@ -82,42 +124,52 @@ static void failed(target_kind kind, const char *id, health_state *h, const char
               (long long)cfg.failures, why);
     return;
   }
-  registry_store *st = registry_state();
   char reason[300];
   snprintf(reason, sizeof(reason), "%d health checks failed in a row, last: %s",
            h->failures, why);
-  if (kind == GAME_SERVER) registry_remove_game_server(st->gs_find(st, id), reason);
-  if (kind == GATEWAY) registry_remove_gateway(st->gw_find(st, id), reason);
-  if (kind == MATCHMAKING) {
-    mm_server *mm = st->mm_find(st, id);
-    h->failures = 0;
-    if (!mm->removed) {
-      mm->removed = true;
-      log_warn("matchmaking server %s unhealthy: %s", id, reason);
-      registry_event_mm("sr.matchmaking.removed.unhealthy", 6, mm, why);
-    }
+  if (kind != MATCHMAKING) return evict(kind, id, reason);
+  registry_store *st = registry_state();
+  mm_server *mm = st->mm_find(st, id);
+  h->failures = 0;
+  if (!mm->removed) {
+    mm->removed = true;
+    log_warn("matchmaking server %s unhealthy: %s", id, reason);
+    registry_event_mm("sr.matchmaking.removed.unhealthy", 6, mm, why);
   }
 }
 
-static void on_health(long status, const char *body, size_t len, const char *error,
-                      void *ud) {
+static void launch(target_kind kind, const char *id, health_state *h, const char *address,
+                   bool metrics);
+
+/* A check that was due while this one ran goes out now: none is skipped. */
+static void relaunch_if_due(probe_ctx *p, health_state *h) {
+  bool *due = p->metrics ? &h->scrape_due : &h->check_due;
+  const char *address = NULL;
+  if (!*due) return;
+  *due = false;
+  if (state_of(p->kind, p->id, &address) == h)
+    launch(p->kind, p->id, h, address, p->metrics);
+}
+
+static void on_health(const probe_result *r, void *ud) {
   probe_ctx *p = ud;
-  (void)body, (void)len;
   health_state *h = running ? state_of(p->kind, p->id, NULL) : NULL;
   if (h && h->seq == p->seq) {
     h->checking = false;
+    bool is_stall = p->kind == GAME_SERVER && (r->status == 503 || r->status == 504);
+    registry_metric_probe("health", health_result_name(r, is_stall), r->seconds);
     char why[200];
-    if (status == 200)
+    if (r->outcome == PROBE_ANSWERED && r->status == 200) {
       healthy(p->kind, p->id, h);
-    else if (p->kind == GAME_SERVER && (status == 503 || status == 504))
-      stalled(p->id, h, status);
-    else {
-      if (status)
-        snprintf(why, sizeof(why), "HTTP %ld", status);
-      else
-        snprintf(why, sizeof(why), "%s", error ? error : "no answer");
+    } else if (r->outcome == PROBE_ANSWERED && is_stall) {
+      stalled(p->id, h, r->status);
+    } else {
+      if (r->outcome == PROBE_ANSWERED) snprintf(why, sizeof(why), "HTTP %ld", r->status);
+      else snprintf(why, sizeof(why), "%s", r->error ? r->error : "no answer");
       failed(p->kind, p->id, h, why);
     }
+    h = state_of(p->kind, p->id, NULL); /* gone if evicted */
+    if (h && h->seq == p->seq) relaunch_if_due(p, h);
   }
   free(p);
 }
@@ -143,25 +195,47 @@ static double sample(const char *text, const char *name) {
 /* Gauges as counts: NaN and negatives are 0, +Inf and huge values clamp. */
 static uint32_t as_u32(double v) { return !(v > 0) ? 0 : v > 4e9 ? 4000000000u : (uint32_t)v; }
 
-static void on_metrics(long status, const char *body, size_t len, const char *error,
-                       void *ud) {
+static void read_gauges(target_kind kind, const char *id, const char *body) {
+  registry_store *st = registry_state();
+  if (kind == GAME_SERVER) {
+    game_server *gs = st->gs_find(st, id);
+    gs->active_connections = as_u32(sample(body, "active_connections"));
+    gs->diff = (server_diff){as_u32(sample(body, "delay_mean")),
+                             as_u32(sample(body, "delay_median")),
+                             as_u32(sample(body, "delay_95_percentile")),
+                             as_u32(sample(body, "delay_99_percentile")),
+                             as_u32(sample(body, "delay_max"))};
+  } else if (kind == GATEWAY) {
+    st->gw_find(st, id)->active_connections = as_u32(sample(body, "active_connections"));
+  }
+}
+
+/* A game server whose /metrics stops answering has a stalled world loop (the
+ * sidecar's health thread still says 200): after degraded_after_scrapes
+ * failures in a row it takes no new players until a scrape works again. */
+static void scraped(probe_ctx *p, health_state *h, const probe_result *r) {
+  bool ok = r->outcome == PROBE_ANSWERED && r->status == 200;
+  if (ok) read_gauges(p->kind, p->id, r->body ? r->body : "");
+  if (p->kind != GAME_SERVER) return;
+  if (ok) {
+    h->scrape_failures = 0;
+    return set_degraded(p->id, h, &h->unscrapable, false, "metrics", NULL);
+  }
+  if (++h->scrape_failures < cfg.degraded_after_scrapes) return;
+  char why[200];
+  snprintf(why, sizeof(why), "%d /metrics scrapes failed in a row, last: %s",
+           h->scrape_failures, r->error ? r->error : "an HTTP error status");
+  set_degraded(p->id, h, &h->unscrapable, true, "metrics", why);
+}
+
+static void on_metrics(const probe_result *r, void *ud) {
   probe_ctx *p = ud;
-  (void)len, (void)error;
   health_state *h = running ? state_of(p->kind, p->id, NULL) : NULL;
   if (h && h->seq == p->seq) {
     h->scraping = false;
-    registry_store *st = registry_state();
-    if (status == 200 && p->kind == GAME_SERVER) {
-      game_server *gs = st->gs_find(st, p->id);
-      gs->active_connections = as_u32(sample(body, "active_connections"));
-      gs->diff = (server_diff){as_u32(sample(body, "delay_mean")),
-                               as_u32(sample(body, "delay_median")),
-                               as_u32(sample(body, "delay_95_percentile")),
-                               as_u32(sample(body, "delay_99_percentile")),
-                               as_u32(sample(body, "delay_max"))};
-    } else if (status == 200 && p->kind == GATEWAY) {
-      st->gw_find(st, p->id)->active_connections = as_u32(sample(body, "active_connections"));
-    }
+    registry_metric_probe("metrics", health_result_name(r, false), r->seconds);
+    scraped(p, h, r);
+    relaunch_if_due(p, h);
   }
   free(p);
 }
@@ -171,7 +245,10 @@ static void on_metrics(long status, const char *body, size_t len, const char *er
 static void launch(target_kind kind, const char *id, health_state *h, const char *address,
                    bool metrics) {
   bool *busy = metrics ? &h->scraping : &h->checking;
-  if (*busy) return;
+  if (*busy) {
+    *(metrics ? &h->scrape_due : &h->check_due) = true;
+    return;
+  }
   probe_ctx *p = xcalloc(1, sizeof(*p));
   *p = (probe_ctx){kind, metrics, "", h->seq};
   snprintf(p->id, sizeof(p->id), "%s", id);
@@ -215,6 +292,7 @@ static void on_scrape(uv_timer_t *t) {
 
 void health_apply(const health_section *c) {
   cfg = *c;
+  suspects_apply(c);
   if (!running) return;
   uv_timer_start(&check_timer, on_check, (uint64_t)cfg.interval_ms, (uint64_t)cfg.interval_ms);
   uv_timer_start(&scrape_timer, on_scrape, (uint64_t)cfg.metrics_interval_ms,
@@ -227,6 +305,7 @@ int health_start(const health_section *c) {
   uv_timer_init(stratusd.loop, &check_timer);
   uv_timer_init(stratusd.loop, &scrape_timer);
   running = true;
+  suspects_start(c);
   health_apply(c);
   return 0;
 }
@@ -234,6 +313,7 @@ int health_start(const health_section *c) {
 void health_stop(void) {
   if (!running) return;
   running = false;
+  suspects_stop();
   uv_close((uv_handle_t *)&check_timer, NULL);
   uv_close((uv_handle_t *)&scrape_timer, NULL);
   probe_shutdown();

@@ -11,6 +11,7 @@
 
 typedef struct request {
   CURL *easy;
+  uint64_t start_ns;
   probe_done done;
   void *ud;
   strbuf body;
@@ -28,16 +29,33 @@ static uv_loop_t *loop;
 static uv_timer_t timer;
 static list_node requests = LIST_INIT(requests);
 
-static void finish(request *r, CURLcode code) {
-  long status = 0;
-  if (code == CURLE_OK) curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-  curl_multi_remove_handle(multi, r->easy);
-  list_remove(&r->node);
-  r->done(status, r->body.data, r->body.len,
-          code == CURLE_OK ? NULL : (*r->error ? r->error : curl_easy_strerror(code)), r->ud);
+static probe_outcome outcome_of(CURLcode code) {
+  switch (code) {
+  case CURLE_OK: return PROBE_ANSWERED;
+  case CURLE_COULDNT_CONNECT: return PROBE_REFUSED;
+  case CURLE_OPERATION_TIMEDOUT: return PROBE_TIMEOUT;
+  case CURLE_RECV_ERROR:
+  case CURLE_SEND_ERROR:
+  case CURLE_GOT_NOTHING: return PROBE_RESET;
+  default: return PROBE_ERROR;
+  }
+}
+
+static void release(request *r) {
   curl_easy_cleanup(r->easy);
   sb_free(&r->body);
   free(r);
+}
+
+static void finish(request *r, CURLcode code) {
+  probe_result res = {outcome_of(code), 0, r->body.data, r->body.len, NULL,
+                      (double)(clock_mono_ns() - r->start_ns) / 1e9};
+  if (code == CURLE_OK) curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
+  else res.error = *r->error ? r->error : curl_easy_strerror(code);
+  curl_multi_remove_handle(multi, r->easy);
+  list_remove(&r->node);
+  r->done(&res, r->ud);
+  release(r);
 }
 
 static void check_done(void) {
@@ -125,6 +143,7 @@ int probe_get(const char *url, int64_t timeout_ms, probe_done done, void *ud) {
   r->easy = curl_easy_init();
   r->done = done;
   r->ud = ud;
+  r->start_ns = clock_mono_ns();
   sb_init(&r->body);
   curl_easy_setopt(r->easy, CURLOPT_URL, url);
   curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
@@ -145,10 +164,9 @@ void probe_shutdown(void) {
     request *r = list_entry(it, request, node);
     curl_multi_remove_handle(multi, r->easy);
     list_remove(&r->node);
-    r->done(0, NULL, 0, "shutting down", r->ud);
-    curl_easy_cleanup(r->easy);
-    sb_free(&r->body);
-    free(r);
+    probe_result res = {PROBE_ERROR, 0, NULL, 0, "shutting down", 0};
+    r->done(&res, r->ud);
+    release(r);
   }
   curl_multi_cleanup(multi);
   multi = NULL;

@@ -8,10 +8,25 @@
 
 #include <uv.h>
 
-/* status: the HTTP status, or 0 when no answer came (error says why). The
- * body is valid only during the callback. */
-typedef void (*probe_done)(long status, const char *body, size_t len,
-                           const char *error, void *ud);
+/* How a GET ended. */
+typedef enum probe_outcome {
+  PROBE_ANSWERED, /* an HTTP status came back (any status) */
+  PROBE_REFUSED,  /* connection refused: nothing listens */
+  PROBE_RESET,    /* the connection broke before an answer */
+  PROBE_TIMEOUT,
+  PROBE_ERROR,    /* anything else (name resolution, protocol, shutdown) */
+} probe_outcome;
+
+typedef struct probe_result {
+  probe_outcome outcome;
+  long status;         /* the HTTP status, or 0 when no answer came */
+  const char *body;    /* valid only during the callback */
+  size_t len;
+  const char *error;   /* why no answer came, or NULL */
+  double seconds;      /* from the start of the request to its end */
+} probe_result;
+
+typedef void (*probe_done)(const probe_result *r, void *ud);
 
 int probe_init(uv_loop_t *loop);
 /* GET url with a timeout; done runs exactly once, later, on the loop. */

@@ -62,6 +62,7 @@ int registry_register_gateway(const gw_registration *r, gateway **out, char *err
   memset(&gw->health, 0, sizeof(gw->health));
   gw->health.seq = health_next_seq();
   store->gw_put(store, gw);
+  suspects_forget(gw->id);
   log_info("gateway %s (%s, health %s) registered for realm %u", gw->id, gw->address,
            gw->health_address, gw->realm_id);
   registry_event_gw("sr.gw.added", 1, gw);
@@ -76,13 +77,28 @@ void registry_remove_gateway(gateway *gw, const char *why) {
   store->gw_remove(store, gw->id);
 }
 
-int registry_register_matchmaking(const char *host, uint32_t service_port,
+bool registry_readmit_gateway(gateway *gw) {
+  registry_store *store = registry_state();
+  if (store->gw_find(store, gw->id) || (!gw->crossrealm && !registry_realm_known(gw->realm_id))) {
+    log_info("gateway %s answers again but its ID or realm is taken or gone: not re-admitted",
+             gw->id);
+    return false;
+  }
+  gw->health = (health_state){.seq = health_next_seq()};
+  store->gw_put(store, gw);
+  log_info("gateway %s (%s) answers again: re-admitted", gw->id, gw->address);
+  registry_event_gw("sr.gw.added", 1, gw);
+  return true;
+}
+
+int registry_register_matchmaking(const char *host, const char *dial_host,
+                                  uint32_t service_port,
                                   uint32_t health_port, int64_t started_at_ms,
                                   mm_server **out, char *err, size_t errlen) {
   int st = check_ports(service_port, "servicePort", health_port, "healthPort", err, errlen);
   if (!st) st = registry_check_host(host, err, errlen);
   if (st) return st;
-  char *health = registry_host_port(host, health_port);
+  char *health = registry_host_port(dial_host, health_port);
   char id[16];
   registry_id(health, id, sizeof(id));
   registry_store *store = registry_state();

@@ -227,8 +227,8 @@ int registry_register_game_server(const gs_registration *r, game_server **out,
   else free(address);
   free(gs->health_address);
   free(gs->grpc_address);
-  gs->health_address = registry_host_port(r->host, r->health_port);
-  gs->grpc_address = registry_host_port(r->host, r->grpc_port);
+  gs->health_address = registry_host_port(r->dial_host, r->health_port);
+  gs->grpc_address = registry_host_port(r->dial_host, r->grpc_port);
   gs->realm_id = r->realm_id;
   gs->crossrealm = r->crossrealm;
   mapset_copy(&gs->available, &maps);
@@ -236,6 +236,7 @@ int registry_register_game_server(const gs_registration *r, game_server **out,
   memset(&gs->health, 0, sizeof(gs->health));
   gs->health.seq = health_next_seq();
   R.store->gs_put(R.store, gs);
+  suspects_forget(gs->id);
   log_info("game server %s (%s, %s) %s for %s %u, maps %s", gs->id, gs->address,
            gs->alias, again ? "registered again" : "registered",
            gs->crossrealm ? "crossrealm, realm" : "realm", gs->realm_id,
@@ -245,6 +246,27 @@ int registry_register_game_server(const gs_registration *r, game_server **out,
   registry_event_gs("sr.gs.added", 4, gs, &none, &gs->assigned);
   *out = gs;
   return STRATUS_GRPC_OK;
+}
+
+bool registry_readmit_game_server(game_server *gs) {
+  char err[256];
+  if (R.store->gs_find(R.store, gs->id) ||
+      check_realm(gs->realm_id, gs->crossrealm, err, sizeof(err)) != STRATUS_GRPC_OK) {
+    log_info("game server %s answers again but its ID or realm is taken or gone: not "
+             "re-admitted", gs->id);
+    return false;
+  }
+  /* The sidecar never heard of its eviction: it still holds the maps it had,
+   * so they are its old assignment and only newly gained ones go pending. */
+  gs->health = (health_state){.seq = health_next_seq()};
+  gs->ever_assigned = true;
+  R.store->gs_put(R.store, gs);
+  log_info("game server %s (%s) answers again: re-admitted for %s %u", gs->id, gs->address,
+           gs->crossrealm ? "crossrealm, realm" : "realm", gs->realm_id);
+  registry_redistribute(gs->realm_id, gs->crossrealm);
+  mapset none = {0};
+  registry_event_gs("sr.gs.added", 4, gs, &none, &gs->assigned);
+  return true;
 }
 
 void registry_remove_game_server(game_server *gs, const char *why) {

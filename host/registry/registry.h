@@ -33,6 +33,7 @@ typedef struct gs_registration {
   uint32_t realm_id;
   bool crossrealm;
   const char *host;        /* preferred host name, else the peer's IP */
+  const char *dial_host;   /* health checks and calls ([registry] policy) */
   uint32_t game_port, health_port, grpc_port;
   const char *available_maps;
 } gs_registration;
@@ -60,7 +61,7 @@ typedef struct gw_registration {
   uint32_t realm_id;
   bool crossrealm;
   const char *public_host; /* preferred host name, else the peer's IP */
-  const char *peer_host;
+  const char *peer_host;   /* health checks go here ([registry] policy) */
   uint32_t game_port, health_port;
 } gw_registration;
 
@@ -68,7 +69,8 @@ int registry_register_gateway(const gw_registration *r, gateway **out,
                               char *err, size_t errlen);
 void registry_remove_gateway(gateway *gw, const char *why);
 
-int registry_register_matchmaking(const char *host, uint32_t service_port,
+int registry_register_matchmaking(const char *host, const char *dial_host,
+                                  uint32_t service_port,
                                   uint32_t health_port, int64_t started_at_ms,
                                   mm_server **out, char *err, size_t errlen);
 
@@ -96,11 +98,51 @@ void registry_event_mm(const char *subject, int type, const mm_server *mm,
                        const char *error);
 
 /* ---- health (health.c) ---------------------------------------------------- */
+struct probe_result;
 int health_start(const health_section *cfg);
 void health_apply(const health_section *cfg);
 void health_stop(void);
 /* A fresh sequence number for a (re)registered process's health_state. */
 uint32_t health_next_seq(void);
+/* The result label of a probe: ok, unhealthy (503/504 of a stalled world
+ * loop), http_error, refused, reset, timeout, error. */
+const char *health_result_name(const struct probe_result *r, bool stalled);
+
+/* ---- evicted processes kept as suspects (suspects.c) ---------------------- */
+void suspects_start(const health_section *cfg);
+void suspects_apply(const health_section *cfg);
+void suspects_stop(void);
+/* Keep a copy of a process about to be evicted and probe it. */
+void suspect_game_server(const game_server *gs);
+void suspect_gateway(const gateway *gw);
+/* A process with this ID registered: it is not a suspect any more. */
+void suspects_forget(const char *id);
+void suspects_each(void (*fn)(bool is_gs, uint32_t realm, bool crossrealm));
+/* Put a suspect back (takes ownership on true): same ID, registration data,
+ * its maps through the pending flow, sr.gs.added / sr.gw.added. False if its
+ * realm is no longer served or its ID was taken meanwhile. */
+bool registry_readmit_game_server(game_server *gs);
+bool registry_readmit_gateway(gateway *gw);
+
+/* ---- registration policy (policy.c) --------------------------------------- */
+void registry_policy_apply(const registry_section *r);
+void registry_policy_close(void);
+/* STRATUS_GRPC_OK, or PERMISSION_DENIED with a message ("local" passes). */
+int registry_policy_caller(const char *peer_ip, const char *what, char *err, size_t errlen);
+int registry_policy_preferred(const char *host, char *err, size_t errlen);
+/* Dial the preferred host (yes) or the caller's IP (no, the default). */
+bool registry_policy_dial_preferred(void);
+
+/* ---- metrics (registry_metrics.c) ------------------------------------------ */
+void registry_metrics_init(void);
+void registry_metrics_close(void);
+/* Counted as they happen; gauges are counted by registry_refresh_metrics. */
+void registry_metric_probe(const char *kind, const char *result, double seconds);
+void registry_metric_eviction(const char *role);
+void registry_metric_degradation(const char *reason);
+void registry_metric_readmission(const char *role);
+/* Servers and gateways per realm and state, before /metrics is rendered. */
+void registry_refresh_metrics(void);
 
 /* ---- RPC handlers (registry_rpc.c) --------------------------------------- */
 int registry_rpc_register(stratus_ctx *ctx);

@@ -44,6 +44,8 @@ static void apply_layers(const discovery_section *d) {
 
 int registry_start(const host_config *hc, char *err, size_t errlen) {
   registry_store_open();
+  registry_metrics_init();
+  registry_policy_apply(hc->registry);
   registry_settings(hc->discovery);
   apply_layers(hc->discovery);
   host_ctx = inst_create_host("registry");
@@ -58,6 +60,7 @@ int registry_start(const host_config *hc, char *err, size_t errlen) {
 }
 
 void registry_apply(const host_config *hc) {
+  registry_policy_apply(hc->registry);
   registry_settings(hc->discovery);
   apply_layers(hc->discovery);
   health_apply(hc->health);
@@ -70,4 +73,6 @@ void registry_stop(void) {
   free(applied_layers);
   applied_layers = NULL;
   registry_store_close();
+  registry_policy_close();
+  registry_metrics_close();
 }

@@ -25,6 +25,24 @@ static void fail(stratus_call *call, int status, const char *err) {
   API->call_fail(call, status, "%s", err);
 }
 
+/* A registering caller under [registry]'s policy. */
+typedef struct caller {
+  char *peer;        /* the caller's IP */
+  const char *host;  /* the preferred host name, else peer: goes into Address */
+  const char *dial;  /* where health checks and calls go */
+} caller;
+
+static int admit(stratus_call *call, const char *what, const char *preferred, caller *c,
+                 char *err, size_t errlen) {
+  c->peer = peer_host(call);
+  c->host = *preferred ? preferred : c->peer;
+  c->dial = *preferred && registry_policy_dial_preferred() ? preferred : c->peer;
+  int st = registry_policy_caller(c->peer, what, err, errlen);
+  if (!st && *preferred) st = registry_check_host(preferred, err, errlen);
+  if (!st && *preferred) st = registry_policy_preferred(preferred, err, errlen);
+  return st;
+}
+
 static void fill_server(V1__Server *s, const game_server *gs) {
   s->address = gs->address;
   s->realmid = gs->realm_id;
@@ -39,14 +57,16 @@ static void fill_server(V1__Server *s, const game_server *gs) {
 static void register_game_server(stratus_ctx *ctx, stratus_call *call,
                                  const ProtobufCMessage *msg, void *ud) {
   const V1__RegisterGameServerRequest *req = (const void *)msg;
-  char err[256], *peer = peer_host(call);
+  char err[256];
+  caller c;
   (void)ctx, (void)ud;
-  gs_registration r = {req->realmid, req->iscrossrealm,
-                       *req->preferredhostname ? req->preferredhostname : peer,
+  int st = admit(call, "game server registration", req->preferredhostname, &c, err,
+                 sizeof(err));
+  gs_registration r = {req->realmid, req->iscrossrealm, c.host, c.dial,
                        req->gameport, req->healthport, req->grpcport, req->availablemaps};
   game_server *gs;
-  int st = registry_register_game_server(&r, &gs, err, sizeof(err));
-  free(peer);
+  if (!st) st = registry_register_game_server(&r, &gs, err, sizeof(err));
+  free(c.peer);
   if (st) return fail(call, st, err);
   V1__RegisterGameServerResponse resp = V1__REGISTER_GAME_SERVER_RESPONSE__INIT;
   resp.id = gs->id;
@@ -316,13 +336,15 @@ static void layer_stats(stratus_ctx *ctx, stratus_call *call, const ProtobufCMes
 static void register_gateway(stratus_ctx *ctx, stratus_call *call,
                              const ProtobufCMessage *msg, void *ud) {
   const V1__RegisterGatewayRequest *req = (const void *)msg;
-  char err[256], *peer = peer_host(call);
+  char err[256];
+  caller c;
   (void)ctx, (void)ud;
-  gw_registration r = {req->realmid, req->iscrossrealm, req->preferredhostname, peer,
+  int st = admit(call, "gateway registration", req->preferredhostname, &c, err, sizeof(err));
+  gw_registration r = {req->realmid, req->iscrossrealm, req->preferredhostname, c.dial,
                        req->gameport, req->healthport};
   gateway *gw;
-  int st = registry_register_gateway(&r, &gw, err, sizeof(err));
-  free(peer);
+  if (!st) st = registry_register_gateway(&r, &gw, err, sizeof(err));
+  free(c.peer);
   if (st) return fail(call, st, err);
   V1__RegisterGatewayResponse resp = V1__REGISTER_GATEWAY_RESPONSE__INIT;
   resp.id = gw->id;
@@ -404,13 +426,16 @@ static void list_gateways(stratus_ctx *ctx, stratus_call *call,
 static void register_matchmaking(stratus_ctx *ctx, stratus_call *call,
                                  const ProtobufCMessage *msg, void *ud) {
   const V1__RegisterMatchmakingServerRequest *req = (const void *)msg;
-  char err[256], *peer = peer_host(call);
+  char err[256];
+  caller c;
   (void)ctx, (void)ud;
   mm_server *mm;
-  int st = registry_register_matchmaking(
-      *req->preferredhostname ? req->preferredhostname : peer, req->serviceport,
-      req->healthport, req->startedatunixms, &mm, err, sizeof(err));
-  free(peer);
+  int st = admit(call, "matchmaking registration", req->preferredhostname, &c, err,
+                 sizeof(err));
+  if (!st)
+    st = registry_register_matchmaking(c.host, c.dial, req->serviceport, req->healthport,
+                                       req->startedatunixms, &mm, err, sizeof(err));
+  free(c.peer);
   if (st) return fail(call, st, err);
   V1__RegisterMatchmakingServerResponse resp = V1__REGISTER_MATCHMAKING_SERVER_RESPONSE__INIT;
   resp.id = mm->id;

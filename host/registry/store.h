@@ -26,8 +26,12 @@ typedef struct server_diff {
 typedef struct health_state {
   int failures;            /* consecutive failed checks */
   int unhealthy_answers;   /* consecutive 503/504 answers (game servers) */
-  bool degraded;           /* world loop degraded: no new players */
+  int scrape_failures;     /* consecutive failed /metrics scrapes */
+  bool stalled;            /* degraded by 503/504 answers */
+  bool unscrapable;        /* degraded by failed /metrics scrapes */
+  bool degraded;           /* stalled || unscrapable: no new players */
   bool checking, scraping; /* a check / metrics scrape is in flight */
+  bool check_due, scrape_due; /* the next one is due when it ends */
   uint64_t last_ok_ms;
   uint32_t seq;            /* new per registration: late results are ignored */
 } health_state;
@@ -101,6 +105,9 @@ registry_store *registry_store_memory(void);
 
 void game_server_free(game_server *gs);
 void gateway_free(gateway *gw);
+/* Deep copies (health state zeroed), for evicted processes kept as suspects. */
+game_server *game_server_clone(const game_server *gs);
+gateway *gateway_clone(const gateway *gw);
 void mm_server_free(mm_server *mm);
 
 #endif

@@ -56,6 +56,33 @@ void gateway_free(gateway *gw) {
   free(gw);
 }
 
+static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+
+game_server *game_server_clone(const game_server *gs) {
+  game_server *c = xcalloc(1, sizeof(*c));
+  *c = *gs;
+  c->address = dup_or_null(gs->address);
+  c->health_address = dup_or_null(gs->health_address);
+  c->grpc_address = dup_or_null(gs->grpc_address);
+  memset(&c->available, 0, sizeof(mapset));
+  memset(&c->assigned, 0, sizeof(mapset));
+  memset(&c->pending, 0, sizeof(mapset));
+  mapset_copy(&c->available, &gs->available);
+  mapset_copy(&c->assigned, &gs->assigned);
+  mapset_copy(&c->pending, &gs->pending);
+  memset(&c->health, 0, sizeof(c->health));
+  return c;
+}
+
+gateway *gateway_clone(const gateway *gw) {
+  gateway *c = xcalloc(1, sizeof(*c));
+  *c = *gw;
+  c->address = dup_or_null(gw->address);
+  c->health_address = dup_or_null(gw->health_address);
+  memset(&c->health, 0, sizeof(c->health));
+  return c;
+}
+
 void mm_server_free(mm_server *mm) {
   if (!mm) return;
   free(mm->address);

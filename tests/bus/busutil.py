@@ -10,6 +10,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from stratusd import Stratusd, build_path  # noqa: E402
+from jsonlines import read_complete  # noqa: E402
 
 FIXTURES = build_path("fixtures")
 
@@ -32,10 +33,7 @@ def probe_section(name="busprobe", **keys):
 
 
 def read_records(path):
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return read_complete(path)   # the daemon may be writing the last line
 
 
 def write_script(path, events):

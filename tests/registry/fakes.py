@@ -8,6 +8,7 @@ base class that starts a real stratusd for them.
     gs.http.status = 503     # /healthcheck answers 503 from now on
     gs.http.fail_next(2)     # the next 2 checks answer 500, then back to normal
     gs.http.hang = True      # /healthcheck and /metrics stop answering (timeouts)
+    gs.http.metrics_hang = True   # only /metrics stops answering (stalled world loop)
     gs.http.close(); gs.http.reopen()   # the port refuses, then listens again
     gs.http.set_metrics(active_connections=5, delay_mean=3)
 
@@ -37,9 +38,14 @@ from servers_registry import registry_pb2_grpc as pbg  # noqa: E402
 
 HOST = "127.0.0.1"
 RPC_TIMEOUT = 5
-# Fast health settings: eviction after 3 failed checks 100 ms apart.
-FAST_HEALTH = {"interval": "100ms", "timeout": "200ms", "failures": 3,
-               "degraded_after": 2, "metrics_interval": "100ms", "metrics_timeout": "200ms"}
+# Fast health settings: eviction after 3 failed checks 250 ms apart (timeouts
+# must be shorter than intervals); evicted processes are forgotten at once
+# unless a test asks for suspects (re-admission) with suspect_time.
+FAST_HEALTH = {"interval": "250ms", "timeout": "200ms", "failures": 3,
+               "degraded_after": 2, "metrics_interval": "250ms", "metrics_timeout": "200ms",
+               "suspect_time": "0s"}
+# The tests' fakes give preferred host names under example.org.
+TEST_REGISTRY = {"preferred_hosts": "*.example.org"}
 # Game ports are never dialled by the registry: unique numbers are enough.
 _game_ports = itertools.count(21000)
 
@@ -86,7 +92,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(status, "application/json", body)
         elif self.path == "/metrics":
             ep.metrics_hits += 1
-            if ep.hang:
+            if ep.hang or ep.metrics_hang:
                 ep._release.wait(10)
                 return
             self._send(200, "text/plain; version=0.0.4", ep.metrics_text())
@@ -124,6 +130,7 @@ class HealthEndpoint:
         self.lock = threading.Lock()
         self.status = 200         # what /healthcheck answers
         self.hang = False         # True: /healthcheck and /metrics never answer
+        self.metrics_hang = False # True: /metrics never answers (a stalled world loop)
         self._fail = []           # statuses to answer first, one per check
         self.health_hits = 0
         self.metrics_hits = 0
@@ -309,9 +316,9 @@ class RegistryCase(unittest.TestCase):
         return os.path.join(self.tmp, name)
 
     def start(self, realms="1, 2", layers=None, health=None, bus=None, sections="",
-              discovery_extra=None, plugin_dir=None):
+              discovery_extra=None, plugin_dir=None, registry=None):
         d = Stratusd(plugin_dir=plugin_dir or self.plugin_dir)
-        self.configure(d, realms, layers, health, bus, sections, discovery_extra)
+        self.configure(d, realms, layers, health, bus, sections, discovery_extra, registry)
         d.start()
         self.addCleanup(self._finish, d)
         self.d = d
@@ -322,14 +329,17 @@ class RegistryCase(unittest.TestCase):
 
     @staticmethod
     def configure(d, realms="1, 2", layers=None, health=None, bus=None, sections="",
-                  discovery_extra=None):
+                  discovery_extra=None, registry=None):
         discovery = {"realms": realms}
         if layers is not None:
             discovery["layers"] = layers
         discovery.update(discovery_extra or {})
         h = dict(FAST_HEALTH)
         h.update(health or {})
+        r = dict(TEST_REGISTRY)
+        r.update(registry or {})
         d.sections_extra = (section("discovery", discovery) + section("health", h) +
+                            section("registry", r) +
                             (section("bus", bus) if bus is not None else ""))
         d.write_config(sections)
 

@@ -5,12 +5,13 @@ Each gets a clear status with a message, and the registry is unchanged
 before and after)."""
 
 import os
+import subprocess
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fakes import RegistryCase, pb  # noqa: E402
+from fakes import RegistryCase, build_path, pb  # noqa: E402
 import grpc  # noqa: E402
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
@@ -182,6 +183,78 @@ class CrossrealmRefused(RegistryCase):
         g = self.game_server(register=False, crossrealm=True, realm=0)
         self.assertCode(PRECONDITION, g.register)
         self.assertEqual(self.all_servers(), [])
+
+
+class CallsCounted(RegistryCase):
+    """/metrics counts calls that never reach a handler, with their method
+    (or "unknown" for paths that name no method of the contracts)."""
+
+    def count(self, method, code):
+        return self.d.metric("stratus_grpc_requests_total", method=method, code=code) or 0
+
+    def raw_call(self, path, payload, **kw):
+        call = self.channel.unary_unary(path, request_serializer=None,
+                                        response_deserializer=None)
+        with self.assertRaises(grpc.RpcError) as cm:
+            call(payload, timeout=5, **kw)
+        return cm.exception.code()
+
+    def test_unimplemented_malformed_oversize_and_compressed_calls_are_counted(self):
+        self.start()
+        mail = "/v1.MailService/MailByID"               # a contract no plugin serves here
+        register = "/v1.ServersRegistryService/RegisterGameServer"
+        before = {k: self.count(*k) for k in [(mail, "UNIMPLEMENTED"),
+                                              ("unknown", "UNIMPLEMENTED"),
+                                              (register, "INVALID_ARGUMENT"),
+                                              ("unknown", "rejected_by_transport")]}
+        self.assertEqual(self.raw_call(mail, b""), grpc.StatusCode.UNIMPLEMENTED)
+        self.assertEqual(self.raw_call("/v1.NoSuchService/Nothing", b""),
+                         grpc.StatusCode.UNIMPLEMENTED)
+        self.assertEqual(self.raw_call("/v1.MailService/NoSuchMethod", b""),
+                         grpc.StatusCode.UNIMPLEMENTED)
+        self.assertEqual(self.raw_call(register, b"\xff\xff\xff\xff"),
+                         grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(self.raw_call(register, b"\x0a" + b"\x00" * (5 << 20)),
+                         grpc.StatusCode.RESOURCE_EXHAUSTED)
+        self.assertEqual(self.raw_call(register, b"\x0a\xe8\x07" + b"a" * 1000,
+                                       compression=grpc.Compression.Gzip),
+                         grpc.StatusCode.UNIMPLEMENTED)
+        self.assertEqual(self.count(mail, "UNIMPLEMENTED") - before[(mail, "UNIMPLEMENTED")], 1)
+        self.assertEqual(self.count("unknown", "UNIMPLEMENTED") -
+                         before[("unknown", "UNIMPLEMENTED")], 2)
+        self.assertEqual(self.count(register, "INVALID_ARGUMENT") -
+                         before[(register, "INVALID_ARGUMENT")], 1)
+        self.assertEqual(self.count("unknown", "rejected_by_transport") -
+                         before[("unknown", "rejected_by_transport")], 2)
+        # made-up paths made no series of their own
+        self.assertNotIn("NoSuchService", self.d.http_get("/metrics")[1])
+
+
+class ConfigErrors(RegistryCase):
+    """Health and registry settings that cannot work are refused with file:line."""
+
+    def check(self, text):
+        path = self.path("bad.ini")
+        with open(path, "w") as f:
+            f.write("[http]\nadmin_socket =\n" + text)
+        r = subprocess.run([build_path("bin", "stratusd"), "--check-config", path],
+                           capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        return r.stdout + r.stderr
+
+    def test_timeouts_not_shorter_than_intervals(self):
+        out = self.check("[health]\ninterval = 1s\ntimeout = 1s\nmetrics_interval = 1s\n"
+                         "metrics_timeout = 2s\n")
+        self.assertIn("bad.ini:5: [health] timeout (1000 ms) must be shorter than interval", out)
+        self.assertIn("bad.ini:7: [health] metrics_timeout (2000 ms) must be shorter", out)
+
+    def test_registry_store_and_ranges(self):
+        out = self.check("[registry]\nstore = jetstream\nallow_from = 10.0.0.1/8\n"
+                         "preferred_hosts = *.example.org, 10.0.0.0/33\n")
+        self.assertIn("bad.ini:4: [registry] store = jetstream is not available", out)
+        self.assertIn("bad.ini:5: [registry] allow_from: '10.0.0.1/8'", out)
+        self.assertIn("bad.ini:6: [registry] preferred_hosts: '10.0.0.0/33'", out)
+        self.assertNotIn("example.org", out)
 
 
 if __name__ == "__main__":

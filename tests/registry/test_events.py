@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fakes import RegistryCase, build_path, pb  # noqa: E402
 from natsclient import NatsClient, parse_envelope  # noqa: E402
 from natsserver import NatsServer  # noqa: E402
+from jsonlines import read_complete  # noqa: E402
 
 GS_KEYS = ["ID", "Address", "RealmID", "IsCrossRealm", "AvailableMaps",
            "OldAssignedMapsToHandle", "NewAssignedMapsToHandle"]
@@ -24,10 +25,7 @@ MM_KEYS = ["Address", "HealthCheckAddr", "ObservedAtUnixMs"]
 
 
 def read_records(path):
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return read_complete(path)   # the daemon may be writing the last line
 
 
 class NatsEvents:

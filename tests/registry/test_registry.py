@@ -51,7 +51,16 @@ class Registration(RegistryCase):
         self.assertEqual(gs.id, server_id(f"world-1.example.org:{gs.game_port}"))
         s = self.servers()[gs.id]
         self.assertEqual(s.address, f"world-1.example.org:{gs.game_port}")
+        # health checks and calls go to the caller's address by default
+        self.assertEqual(s.healthAddress, f"127.0.0.1:{gs.http.port}")
+        self.assertEqual(s.grpcAddress, f"127.0.0.1:{gs.grpc_port}")
+
+    def test_dial_preferred_host_probes_the_preferred_name(self):
+        self.start(registry={"dial_preferred_host": "yes"})
+        gs = self.game_server(preferred="World-1.Example.ORG")
+        s = self.servers()[gs.id]
         self.assertEqual(s.healthAddress, f"world-1.example.org:{gs.http.port}")
+        self.assertEqual(s.grpcAddress, f"world-1.example.org:{gs.grpc_port}")
 
     def test_registering_again_keeps_id_and_maps(self):
         self.start()

@@ -30,6 +30,7 @@ import schema  # noqa: E402
 from mariadb import MariaDB, MariaDBError  # noqa: E402
 from natsclient import NatsClient, envelope, parse_envelope  # noqa: E402
 from natsserver import NatsServer  # noqa: E402
+from jsonlines import read_complete  # noqa: E402
 
 PY = "/usr/bin/python3"
 
@@ -502,6 +503,19 @@ class EnvelopeTest(Timed):
         with self.assertRaises(TypeError):
             envelope("0.0.1", 1, [])
 
+
+
+class JsonLines(unittest.TestCase):
+    def test_a_partial_last_line_is_left_for_the_next_read(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "rec.jsonl")
+            self.assertEqual(read_complete(path), [])
+            with open(path, "wb") as f:
+                f.write(b'{"A": 1}\n{"B": "unfinish')
+            self.assertEqual(read_complete(path), [{"A": 1}])
+            with open(path, "ab") as f:
+                f.write(b'ed"}\n')
+            self.assertEqual(read_complete(path), [{"A": 1}, {"B": "unfinished"}])
 
 if __name__ == "__main__":
     unittest.main()
