@@ -68,7 +68,7 @@ static int replay(stratus_db *db, item_job *j) {
   j->log_guid = op.log_guid;
   j->out = (bank_item){.guid = op.item_guid, .entry = op.item_entry, .count = op.item_count};
   j->out_slot = op.slot;
-  changed(j, op.slot);
+  if (op.status == BANK_OK) changed(j, op.slot);
   return 1;
 }
 
@@ -79,6 +79,13 @@ static int record(stratus_db *db, item_job *j) {
   return bank_op_record(db, j->who.guild, j->who.key, &op);
 }
 
+/* A refusal is an answer too: recorded under the key, so a retry cannot
+ * turn a "no" the gateway already compensated into a "yes". */
+static int refuse(stratus_db *db, item_job *j, uint32_t status) {
+  answer(j, status);
+  return record(db, j);
+}
+
 static int log_op(stratus_db *db, item_job *j, uint32_t tab, int type, uint32_t entry,
                   uint32_t count, uint32_t dest) {
   int rc = bank_next_log(db, j->who.guild, &j->log_guid);
@@ -86,13 +93,24 @@ static int log_op(stratus_db *db, item_job *j, uint32_t tab, int type, uint32_t 
                             count, dest);
 }
 
-/* Locks the guild, checks membership, the tab and a right on it. */
+/* Locks the guild row first, so that two attempts of one operation run one
+ * after the other and the second finds what the first recorded. 1 when the
+ * call is answered (a replay or a refusal), 0 to go on, <0 an error. */
+static int begin(stratus_db *db, item_job *j) {
+  int member = bank_member_lock(db, &j->who, NULL);
+  if (member < 0) return member;
+  int rc = replay(db, j);
+  if (rc) return rc;
+  if (member != BANK_OK) return (rc = refuse(db, j, (uint32_t)member)) < 0 ? rc : 1;
+  return 0;
+}
+
+/* The tab exists and the member's rank has `need` on it. */
 static int member_with_right(stratus_db *db, item_job *j, uint32_t tab, uint32_t need,
                              uint32_t *per_day) {
   uint32_t rights, slots = 0;
-  int rc = bank_member_lock(db, &j->who, NULL);
-  if (rc != BANK_OK) return rc;
-  if ((rc = bank_tab_exists(db, j->who.guild, tab)) != 1) return rc < 0 ? rc : BANK_BAD_TAB;
+  int rc = bank_tab_exists(db, j->who.guild, tab);
+  if (rc != 1) return rc < 0 ? rc : BANK_BAD_TAB;
   if ((rc = bank_tab_rights(db, &j->who, tab, &rights, &slots))) return rc;
   if (per_day) *per_day = slots;
   return (rights & need) == need ? BANK_OK : BANK_NO_RIGHTS;
@@ -160,7 +178,7 @@ static int already_banked(stratus_db *db, stratus_req *req, item_job *j) {
   uint32_t guild, tab, slot;
   int rc = bank_item_where(db, j->in.guid, &guild, &tab, &slot);
   if (rc != 1) return rc;
-  if (guild != j->who.guild) return answer(j, BANK_FAILED), 1;
+  if (guild != j->who.guild) return (rc = refuse(db, j, BANK_FAILED)) < 0 ? rc : 1;
   if ((rc = bank_item_in_slot(db, req, guild, tab, slot, &j->out)) < 0) return rc;
   answer(j, BANK_OK);
   j->out_slot = slot;
@@ -185,15 +203,15 @@ static int deposit_work(stratus_db *db, stratus_req *req, void *job) {
   item_job *j = job;
   start_over(j);
   uint32_t used;
-  int rc = replay(db, j);
+  int rc = begin(db, j);
   if (rc) return rc < 0 ? rc : 0;
   if ((rc = member_with_right(db, j, j->tab, TAB_VIEW | TAB_PUT_ITEM, NULL)) != BANK_OK)
-    return rc < 0 ? rc : (answer(j, (uint32_t)rc), 0);
+    return rc < 0 ? rc : refuse(db, j, (uint32_t)rc);
   if ((rc = already_banked(db, req, j))) return rc < 0 ? rc : 0;
-  if ((rc = owned_by_member(db, j)) != BANK_OK) return rc < 0 ? rc : (answer(j, BANK_FAILED), 0);
+  if ((rc = owned_by_member(db, j)) != BANK_OK) return rc < 0 ? rc : refuse(db, j, BANK_FAILED);
   if ((rc = place(db, req, j, j->tab, j->slot, &j->in, &used, &j->out))) return rc;
   if (used == UINT32_MAX) return 0; /* the reply step fetches the max stack */
-  if (used >= BANK_MAX_SLOTS) return answer(j, BANK_FULL), 0;
+  if (used >= BANK_MAX_SLOTS) return refuse(db, j, BANK_FULL);
   j->out_slot = used;
   changed(j, used);
   if ((rc = log_op(db, j, j->tab, LOG_DEPOSIT_ITEM, j->in.entry, j->in.count, 0))) return rc;
@@ -243,13 +261,13 @@ static int withdraw_work(stratus_db *db, stratus_req *req, void *job) {
   start_over(j);
   bank_item src;
   uint32_t per_day;
-  int rc = replay(db, j);
+  int rc = begin(db, j);
   if (rc) return rc < 0 ? rc : 0;
   if ((rc = member_with_right(db, j, j->tab, TAB_VIEW, &per_day)) != BANK_OK ||
       (rc = withdraw_allowed(db, j, j->tab, per_day)) != BANK_OK)
-    return rc < 0 ? rc : (answer(j, (uint32_t)rc), 0);
+    return rc < 0 ? rc : refuse(db, j, (uint32_t)rc);
   if ((rc = bank_item_in_slot(db, req, j->who.guild, j->tab, j->slot, &src)) != 1)
-    return rc < 0 ? rc : (answer(j, BANK_NO_ITEM), 0);
+    return rc < 0 ? rc : refuse(db, j, BANK_NO_ITEM);
   uint32_t n = j->count == 0 || j->count >= src.count ? src.count : j->count;
   if (n < src.count && !j->head.needs.new_guid) return j->head.needs.guid = true, 0;
   if (n < src.count) {
@@ -329,10 +347,8 @@ static int rollback_work(stratus_db *db, stratus_req *req, void *job) {
   item_job *j = job;
   start_over(j);
   uint32_t entry = 0, count = 0, used, g, t, s;
-  int rc = replay(db, j);
+  int rc = begin(db, j);
   if (rc) return rc < 0 ? rc : 0;
-  if ((rc = bank_member_lock(db, &j->who, NULL)) != BANK_OK)
-    return rc < 0 ? rc : (answer(j, (uint32_t)rc), 0);
   if ((rc = withdraw_log(db, j, &entry, &count)) != 1 || entry != j->in.entry ||
       count != j->in.count)
     return rc < 0 ? rc : HOST->req_fail(req, STRATUS_GRPC_NOT_FOUND,
@@ -343,7 +359,7 @@ static int rollback_work(stratus_db *db, stratus_req *req, void *job) {
   if (rc == 0) {
     if ((rc = place(db, req, j, j->tab, j->slot, &j->in, &used, &j->out))) return rc;
     if (used == UINT32_MAX) return 0;
-    if (used >= BANK_MAX_SLOTS) return answer(j, BANK_FULL), 0;
+    if (used >= BANK_MAX_SLOTS) return refuse(db, j, BANK_FULL);
     j->out_slot = used;
     changed(j, used);
   }
@@ -441,17 +457,17 @@ static int move_work(stratus_db *db, stratus_req *req, void *job) {
   item_job *j = job;
   start_over(j);
   bank_item src, dst = {0};
-  int rc = replay(db, j);
+  int rc = begin(db, j);
   if (rc) return rc < 0 ? rc : 0;
-  if ((rc = move_rights(db, j)) != BANK_OK) return rc < 0 ? rc : (answer(j, (uint32_t)rc), 0);
+  if ((rc = move_rights(db, j)) != BANK_OK) return rc < 0 ? rc : refuse(db, j, (uint32_t)rc);
   if ((rc = bank_item_in_slot(db, req, j->who.guild, j->tab, j->slot, &src)) != 1)
-    return rc < 0 ? rc : (answer(j, BANK_NO_ITEM), 0);
+    return rc < 0 ? rc : refuse(db, j, BANK_NO_ITEM);
   if ((rc = bank_item_in_slot(db, req, j->who.guild, j->dst_tab, j->dst_slot, &dst)) < 0)
     return rc;
   uint32_t n = j->count == 0 || j->count >= src.count ? src.count : j->count;
   if ((rc = move_items(db, j, &src, &dst, n)) != BANK_OK) {
-    if (rc == BANK_FAILED) answer(j, BANK_FAILED);
-    return rc < 0 ? rc : 0; /* a refusal, or the reply step fetches a need */
+    if (rc == BANK_FAILED) return refuse(db, j, BANK_FAILED);
+    return rc < 0 ? rc : 0; /* the reply step fetches a need */
   }
   if (j->dst_tab != j->tab &&
       (rc = bank_count_withdraw(db, j->who.member, bank_tab_column(j->tab), 1)))

@@ -23,9 +23,13 @@ int bank_item_in_slot(stratus_db *db, stratus_req *req, uint32_t guild, uint32_t
   stratus_rows *rows;
   int rc = HOST->sql_exec(
       db,
-      "SELECT i.guid, i.itemEntry, i.count, i.flags, i.durability, i.randomPropertyId, "
-      "CAST(COALESCE(i.charges, '0') AS UNSIGNED) AS charges, COALESCE(i.text, '') AS text "
-      "FROM guild_bank_item b JOIN item_instance i ON i.guid = b.item_guid "
+      "SELECT b.item_guid AS guid, COALESCE(i.itemEntry, 0) AS itemEntry, "
+      "COALESCE(i.count, 0) AS count, COALESCE(i.flags, 0) AS flags, "
+      "COALESCE(i.durability, 0) AS durability, COALESCE(i.randomPropertyId, 0) AS "
+      "randomPropertyId, CAST(COALESCE(i.charges, '0') AS UNSIGNED) AS charges, "
+      "COALESCE(i.text, '') AS text "
+      /* A slot whose item_instance row is missing still counts as taken. */
+      "FROM guild_bank_item b LEFT JOIN item_instance i ON i.guid = b.item_guid "
       "WHERE b.guildid = ? AND b.TabId = ? AND b.SlotId = ? FOR UPDATE",
       STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(guild), STRATUS_SQL_UINT_V(tab),
                          STRATUS_SQL_UINT_V(slot)),

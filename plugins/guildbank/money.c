@@ -31,7 +31,8 @@ static int money_check(stratus_req *req, const char *op, uint64_t guild, uint64_
   return 0;
 }
 
-/* A replayed operation: the first answer. 1 when it was one. */
+/* A replayed operation: the first answer. 1 when it was one. Runs after the
+ * guild row is locked, so two attempts of one operation never both apply. */
 static int replayed(stratus_db *db, money_job *j, const char *key) {
   bank_op op;
   int rc = bank_op_find(db, j->who.guild, key, &op);
@@ -40,6 +41,13 @@ static int replayed(stratus_db *db, money_job *j, const char *key) {
     j->log_guid = op.log_guid;
   }
   return rc;
+}
+
+/* A refusal is recorded under the key too: a retry returns the same "no". */
+static int refuse(stratus_db *db, money_job *j, uint32_t status) {
+  bank_op op = {.status = status};
+  j->status = status;
+  return bank_op_record(db, j->who.guild, j->who.key, &op);
 }
 
 static int log_and_record(stratus_db *db, money_job *j, int type, const char *key) {
@@ -68,16 +76,11 @@ static int deposit_work(stratus_db *db, stratus_req *req, void *job) {
   (void)req;
   money_job *j = job;
   uint64_t money = 0;
-  int rc = replayed(db, j, j->who.key);
-  if (rc) return rc < 0 ? rc : 0;
-  if ((rc = bank_member_lock(db, &j->who, &money)) != BANK_OK) {
-    j->status = (uint32_t)rc;
-    return rc < 0 ? rc : 0;
-  }
-  if (money > MONEY_MAX - j->amount) {
-    j->status = BANK_FAILED; /* the bank would overflow: nothing changes */
-    return 0;
-  }
+  int member = bank_member_lock(db, &j->who, &money), rc;
+  if (member < 0) return member;
+  if ((rc = replayed(db, j, j->who.key))) return rc < 0 ? rc : 0;
+  if (member != BANK_OK) return refuse(db, j, (uint32_t)member);
+  if (money > MONEY_MAX - j->amount) return refuse(db, j, BANK_FAILED); /* it would overflow */
   rc = HOST->sql_exec(db, "UPDATE guild SET BankMoney = BankMoney + ? WHERE guildid = ?",
                       STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->amount),
                                          STRATUS_SQL_UINT_V(j->who.guild)),
@@ -123,17 +126,12 @@ static int withdraw_work(stratus_db *db, stratus_req *req, void *job) {
   (void)req;
   money_job *j = job;
   uint64_t money = 0;
-  int rc = replayed(db, j, j->who.key);
-  if (rc) return rc < 0 ? rc : 0;
-  if ((rc = bank_member_lock(db, &j->who, &money)) != BANK_OK ||
-      (rc = money_rights(db, j)) != BANK_OK) {
-    j->status = (uint32_t)rc;
-    return rc < 0 ? rc : 0;
-  }
-  if (money < j->amount) {
-    j->status = BANK_NO_MONEY;
-    return 0;
-  }
+  int rc = bank_member_lock(db, &j->who, &money), replay;
+  if (rc < 0) return rc;
+  if ((replay = replayed(db, j, j->who.key))) return replay < 0 ? replay : 0;
+  if (rc != BANK_OK || (rc = money_rights(db, j)) != BANK_OK)
+    return rc < 0 ? rc : refuse(db, j, (uint32_t)rc);
+  if (money < j->amount) return refuse(db, j, BANK_NO_MONEY);
   rc = HOST->sql_exec(db, "UPDATE guild SET BankMoney = BankMoney - ? WHERE guildid = ?",
                       STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->amount),
                                          STRATUS_SQL_UINT_V(j->who.guild)),
@@ -179,13 +177,10 @@ static int take_withdraw_log(stratus_db *db, const money_job *j) {
 
 static int rollback_work(stratus_db *db, stratus_req *req, void *job) {
   money_job *j = job;
-  int rc = replayed(db, j, j->who.key);
-  if (rc) return rc < 0 ? rc : 0; /* rolled back before: OK, nothing more */
-  if ((rc = bank_member_lock(db, &j->who, NULL)) == BANK_NO_GUILD) {
-    j->status = (uint32_t)rc;
-    return 0;
-  }
+  int rc = bank_member_lock(db, &j->who, NULL), replay;
   if (rc < 0) return rc;
+  if ((replay = replayed(db, j, j->who.key))) return replay < 0 ? replay : 0; /* done before */
+  if (rc == BANK_NO_GUILD) return refuse(db, j, BANK_NO_GUILD);
   if ((rc = take_withdraw_log(db, j)) <= 0)
     return rc < 0 ? rc : HOST->req_fail(req, STRATUS_GRPC_NOT_FOUND,
                                         "guild %u has no withdraw log %u of %u copper by "

@@ -103,19 +103,19 @@ static int buy_work(stratus_db *db, stratus_req *req, void *job) {
   tab_job *j = &b->t;
   bank_op op;
   uint32_t owned = 0, log_guid;
-  int rc = bank_op_find(db, j->who.guild, j->who.key, &op);
-  if (rc) {
+  int rc = bank_member_lock(db, &j->who, NULL), replay;
+  if (rc < 0) return rc;
+  if ((replay = bank_op_find(db, j->who.guild, j->who.key, &op))) {
     j->status = op.status;
     b->cost = tab_price_gold[j->tab] * 10000u;
-    return rc < 0 ? rc : 0;
+    return replay < 0 ? replay : 0;
   }
-  rc = bank_member_lock(db, &j->who, NULL);
   if (rc == BANK_OK && j->who.rank != RANK_GUILD_MASTER) rc = BANK_NO_RIGHTS;
   if (rc == BANK_OK) rc = tabs_owned(db, j->who.guild, &owned);
   if (rc == BANK_OK && owned != j->tab) rc = BANK_BAD_TAB; /* tabs are bought in order */
-  if (rc != BANK_OK) {
-    j->status = (uint32_t)rc;
-    return rc < 0 ? rc : 0;
+  if (rc != BANK_OK) { /* recorded: a retry answers the same refusal */
+    op = (bank_op){.status = j->status = (uint32_t)rc, .tab = j->tab};
+    return rc < 0 ? rc : bank_op_record(db, j->who.guild, j->who.key, &op);
   }
   b->cost = tab_price_gold[j->tab] * 10000u;
   if ((rc = add_tab(db, j->who.guild, j->tab))) return rc;

@@ -208,6 +208,20 @@ class GuildBankTest(unittest.TestCase):
                                                   slotID=0, item=item(1300)))
         self.assertEqual(r.status, FAILED)
 
+    def test_a_keyed_refusal_is_replayed_as_the_same_refusal(self):
+        self.buy_tabs(1)
+        self.db.execute(CHARS, "INSERT INTO guild_bank_item (guildid, TabId, SlotId, item_guid) "
+                               "VALUES " + ", ".join(f"({GUILD}, 0, {s}, {5000 + s})" for s in range(98)))
+        r = self.bank.call("DepositGuildBankItem", key="full-1", memberGUID=GM, tabID=0, slotID=0,
+                           item=item(1700, HEARTH))
+        self.assertEqual(r.status, FULL)  # the gateway gives the item back to the player...
+        self.db.execute(CHARS, "DELETE FROM guild_bank_item WHERE guildid = %s AND SlotId = 3",
+                        (GUILD,))
+        again = self.unchanged(lambda: self.bank.call(  # ...so a late retry must not bank it
+            "DepositGuildBankItem", key="full-1", memberGUID=GM, tabID=0, slotID=0,
+            item=item(1700, HEARTH)))
+        self.assertEqual(again.status, FULL)
+
     def test_partial_withdraw_takes_a_new_guid_and_rolls_back_once(self):
         self.buy_tabs(1)
         self.bank.call("DepositGuildBankItem", memberGUID=OFFICER, tabID=0, slotID=0,
