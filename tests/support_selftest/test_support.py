@@ -31,6 +31,7 @@ from mariadb import MariaDB, MariaDBError  # noqa: E402
 from natsclient import NatsClient, envelope, parse_envelope  # noqa: E402
 from natsserver import NatsServer  # noqa: E402
 from jsonlines import read_complete  # noqa: E402
+from natscluster import NatsCluster  # noqa: E402
 
 PY = "/usr/bin/python3"
 
@@ -503,6 +504,58 @@ class EnvelopeTest(Timed):
         with self.assertRaises(TypeError):
             envelope("0.0.1", 1, [])
 
+
+
+class JetStreamCluster(unittest.TestCase):
+    """natscluster.py: 3 routed JetStream nodes; an R3 key-value bucket keeps
+    taking writes with one node down and refuses them without a quorum."""
+
+    STREAM = {"name": "KV_reg", "subjects": ["$KV.reg.>"], "max_msgs_per_subject": 1,
+              "discard": "new", "allow_rollup_hdrs": True, "deny_delete": True,
+              "num_replicas": 3, "storage": "file"}
+
+    @staticmethod
+    def api(client, subject, body):
+        return json.loads(client.request(subject, json.dumps(body).encode(), timeout=5))
+
+    def put(self, client, value):
+        return json.loads(client.request("$KV.reg.k", value, timeout=3))
+
+    def get(self, client):
+        import base64
+        r = self.api(client, "$JS.API.STREAM.MSG.GET.KV_reg", {"last_by_subj": "$KV.reg.k"})
+        return base64.b64decode(r["message"]["data"])
+
+    def test_quorum_writes_and_reads_through_any_node(self):
+        with NatsCluster(3) as c:
+            self.assertIn(c.meta_leader(), ("n0", "n1", "n2"))
+            a, b = NatsClient(c.nodes[0].url), NatsClient(c.nodes[2].url)
+            try:
+                created = self.api(a, "$JS.API.STREAM.CREATE.KV_reg", self.STREAM)
+                self.assertNotIn("error", created)
+                self.assertEqual(created["config"]["num_replicas"], 3)
+                self.assertEqual(self.put(a, b"one")["seq"], 1)
+                self.assertEqual(self.get(b), b"one")
+                c.kill(1)                                  # 2 of 3: still a quorum
+                ack = {}
+                deadline = time.monotonic() + 20
+                while "seq" not in ack and time.monotonic() < deadline:
+                    try:
+                        ack = self.put(b, b"two")
+                    except TimeoutError:
+                        pass
+                self.assertEqual(ack.get("seq"), 2)
+                self.assertEqual(self.get(a), b"two")
+                c.kill(0)                                  # 1 of 3: no quorum, no write
+                a.close()
+                try:
+                    ack = self.put(b, b"three")
+                except TimeoutError:
+                    ack = {"error": "no answer"}
+                self.assertNotIn("seq", ack)
+            finally:
+                a.close()
+                b.close()
 
 
 class JsonLines(unittest.TestCase):
