@@ -253,9 +253,18 @@ static int realm_from_request(stratus_req *req) {
 
 /* ---- serving ----------------------------------------------------------------- */
 
+static int api_req_use_pool(stratus_req *req, const char *pool) {
+  if (!pool || !*pool || strlen(pool) >= sizeof(req->pool)) return STRATUS_EINVAL;
+  snprintf(req->pool, sizeof(req->pool), "%s", pool);
+  return 0;
+}
+
 static int choose_pool(stratus_req *req) {
   const stratus_method *m = &req->d->m;
-  if (!m->pool || req->pool[0]) return 0;
+  if (req->pool[0]) return 0;
+  if (!m->pool)
+    return m->work ? api_req_fail(req, STRATUS_GRPC_INTERNAL, "%s: the check chose no "
+                                  "database pool", m->name) : 0;
   if (req->d->realm_field) return realm_from_request(req);
   snprintf(req->pool, sizeof(req->pool), "%s", m->pool);
   return 0;
@@ -275,14 +284,14 @@ static void serve(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *
   req->in_step = true;
   if (rc == 0 && d->m.check) rc = d->m.check(req, request, req->job);
   if (rc == 0) rc = choose_pool(req);
-  if (rc == 0 && d->m.pool && !req->answered) rc = submit(req, d->m.work, d->m.reply,
+  if (rc == 0 && d->m.work && !req->answered) rc = submit(req, d->m.work, d->m.reply,
                                                           d->m.flags);
   req->in_step = false;
   if (req->answered) {
     req_answered(req);
   } else if (rc < 0) {
     answer_error(req, rc, 0, NULL);
-  } else if (rc == 0 && !d->m.pool) {
+  } else if (rc == 0 && !d->m.work) {
     run_step(req, d->m.reply);
   }
 }
@@ -296,10 +305,11 @@ static int declare(stratus_ctx *ctx, const ProtobufCServiceDescriptor *service,
                    const stratus_method *m, declared *d, void *ud) {
   const ProtobufCMethodDescriptor *md =
       protobuf_c_service_descriptor_get_method_by_name(service, m->name ? m->name : "");
-  if (!md || !m->reply || (m->pool && !m->work) || (!m->pool && m->work)) {
+  if (!md || !m->reply || (m->pool && !m->work) || (!m->pool && m->work && !m->check)) {
     log_write(STRATUS_LOG_ERROR, ctx->tag, "%s.%s: %s", service->name,
               m->name ? m->name : "(null)",
-              !md ? "no such method in the service" : "needs reply, and work with a pool");
+              !md ? "no such method in the service"
+                  : "needs reply, and work with a pool (or a check that picks one)");
     return STRATUS_EINVAL;
   }
   *d = (declared){.m = *m, .ud = ud};
@@ -342,6 +352,7 @@ void api_method_install(stratus_host_api *api) {
   api->req_request = api_req_request;
   api->req_realm = api_req_realm;
   api->req_use_realm = api_req_use_realm;
+  api->req_use_pool = api_req_use_pool;
   api->req_alloc = req_alloc;
   api->req_strdup = req_strdup;
   api->req_fail = api_req_fail;

@@ -94,7 +94,9 @@ static const stratus_plugin ledger_plugin = {
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {
-  if (!STRATUS_HOST_HAS(api, db_transaction) || !STRATUS_HOST_HAS(api, event_publish))
+  /* ABI 1.0 members are always there; check what 1.1 added. */
+  if (!STRATUS_HOST_HAS(api, methods_register) || !STRATUS_HOST_HAS(api, req_use_pool) ||
+      !STRATUS_HOST_HAS(api, event_publish_json))
     return NULL; /* a host too old for us: refuse to load */
   ledger_host = api;
   return &ledger_plugin;

@@ -1,30 +1,27 @@
-/* The Ledger service: Record and Balance run SQL in database jobs, Stats
- * answers from memory. A job carries copies of everything its worker needs:
- * workers never read the config, which a reload may replace meanwhile. */
-#include <stdio.h>
-#include <stdlib.h>
+/* The Ledger service, declared as data: Record and Balance run SQL on the
+ * configured pool (Record in a transaction), Stats answers from memory. The
+ * host's runner does the rest: the job in the call's arena, the pool, the
+ * deadline, one mapping of failures to gRPC statuses. */
 #include <string.h>
+
+#include <jansson.h>
 
 #include "ledger.h"
 #include "ledger/v1/ledger.pb-c.h"
 
-#define ER_NO_SUCH_TABLE 1146
 #define NOTE_BYTES 255
 #define EVENT_ENTRY_RECORDED 1 /* "t" of the event, numbered per subject family */
 
+/* What a call's steps share; it lives in the call's arena. Workers read only
+ * this: never the config, which a reload may replace meanwhile. */
 typedef struct ledger_job {
-  ledger *lg;
-  stratus_call *call;
-  char account[65];
-  char note[NOTE_BYTES + 1];
+  const char *account, *note; /* the request's, valid until the answer */
   int64_t amount;
   uint64_t entry_id, entries;
   int64_t balance;
-  unsigned errnum; /* MySQL error of a failed job */
 } ledger_job;
 
-/* NULL when the account is 1-64 of A-Z a-z 0-9 _ -, else why not. The
- * rule also keeps the name safe to put in JSON as it is. */
+/* NULL when the account is 1-64 of A-Z a-z 0-9 _ -, else why not. */
 static const char *account_problem(const char *account) {
   size_t n = strlen(account);
   if (n == 0 || n > 64) return "must be 1 to 64 characters";
@@ -35,20 +32,33 @@ static const char *account_problem(const char *account) {
   return NULL;
 }
 
-static void fail_job(ledger_job *j, int result, const char *error) {
-  if (j->errnum == ER_NO_SUCH_TABLE)
-    ledger_host->call_fail(j->call, STRATUS_GRPC_FAILED_PRECONDITION,
-                           "table stratus_ledger_entries is missing: run "
-                           "`stratusctl migrate`");
-  else
-    ledger_host->call_fail(j->call, STRATUS_GRPC_UNAVAILABLE, "database: %s (%s)",
-                           error ? error : "failed", stratus_strerror(result));
+/* Both SQL methods: the account is valid and the pool is the configured one. */
+static int account_check(stratus_req *req, const char *account, ledger_job *j) {
+  const ledger *lg = ledger_host->req_ud(req);
+  const char *why = account_problem(account);
+  if (why) return ledger_host->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "account %s", why);
+  j->account = account;
+  return ledger_host->req_use_pool(req, lg->config->pool);
 }
 
 /* ---- Record ---------------------------------------------------------------- */
 
-static int record_txn(stratus_db *db, void *arg) { /* worker */
-  ledger_job *j = arg;
+static int record_check(stratus_req *req, const void *msg, void *job) {
+  const Ledger__V1__RecordRequest *in = msg;
+  ledger_job *j = job;
+  if (in->amount == 0)
+    return ledger_host->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "amount must not be 0");
+  if (strlen(in->note) > NOTE_BYTES)
+    return ledger_host->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT,
+                                 "note is longer than 255 bytes");
+  j->amount = in->amount;
+  j->note = in->note;
+  return account_check(req, in->account, j);
+}
+
+static int record_work(stratus_db *db, stratus_req *req, void *job) { /* worker, in a txn */
+  (void)req;
+  ledger_job *j = job;
   stratus_rows *rows;
   int rc = ledger_host->sql_exec(
       db, "INSERT INTO stratus_ledger_entries (account, amount, note, created_at) "
@@ -67,95 +77,45 @@ static int record_txn(stratus_db *db, void *arg) { /* worker */
   return 0;
 }
 
-static int record_work(stratus_db *db, void *job) { /* worker */
-  ledger_job *j = job;
-  int rc = ledger_host->db_transaction(db, record_txn, j);
-  if (rc) j->errnum = ledger_host->db_errno(db);
-  return rc;
-}
-
-static void announce(stratus_ctx *ctx, const ledger_job *j) {
-  char payload[256];
-  snprintf(payload, sizeof(payload),
-           "{\"EntryID\":%llu,\"Account\":\"%s\",\"Amount\":%lld,\"Balance\":%lld}",
-           (unsigned long long)j->entry_id, j->account, (long long)j->amount,
-           (long long)j->balance);
-  int rc = ledger_host->event_publish(ctx, j->lg->config->subject,
-                                      EVENT_ENTRY_RECORDED, payload);
+/* After the commit: the host writes the payload as Go's encoding/json would. */
+static void announce(stratus_ctx *ctx, const ledger *lg, const ledger_job *j) {
+  json_t *payload = json_pack("{s:I, s:s, s:I, s:I}", "EntryID", (json_int_t)j->entry_id,
+                              "Account", j->account, "Amount", (json_int_t)j->amount,
+                              "Balance", (json_int_t)j->balance);
+  int rc = payload ? ledger_host->event_publish_json(ctx, lg->config->subject,
+                                                     EVENT_ENTRY_RECORDED, payload)
+                   : STRATUS_ENOMEM;
   if (rc) STRATUS_WARN(ledger_host, ctx, "event not sent: %s", stratus_strerror(rc));
 }
 
-static void record_done(stratus_ctx *ctx, void *job, int result, const char *error) {
+static int record_reply(stratus_req *req, void *job) {
   ledger_job *j = job;
-  if (result) {
-    fail_job(j, result, error);
-  } else {
-    Ledger__V1__RecordResponse resp = LEDGER__V1__RECORD_RESPONSE__INIT;
-    resp.entry_id = j->entry_id;
-    resp.balance = j->balance;
-    ledger_host->call_reply(j->call, &resp.base);
-    j->lg->recorded++;
-    ledger_host->metric_add(j->lg->entries, NULL, 1);
-    announce(ctx, j);
-  }
-  free(j);
-}
-
-static void submit(stratus_ctx *ctx, ledger_job *j, stratus_db_work work,
-                   stratus_db_done done) {
-  int rc = ledger_host->db_submit(ctx, j->lg->config->pool, work, done, j, NULL);
-  if (rc == 0) return;
-  ledger_host->call_fail(j->call, STRATUS_GRPC_UNAVAILABLE, "pool [db.%s]: %s",
-                         j->lg->config->pool, stratus_strerror(rc));
-  free(j);
-}
-
-/* A job for `account`, or NULL with the call answered. */
-static ledger_job *new_job(ledger *lg, stratus_call *call, const char *account) {
-  const char *why = account_problem(account);
-  if (why) {
-    ledger_host->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "account %s", why);
-    return NULL;
-  }
-  ledger_job *j = calloc(1, sizeof(*j));
-  if (!j) {
-    ledger_host->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return NULL;
-  }
-  j->lg = lg;
-  j->call = call;
-  snprintf(j->account, sizeof(j->account), "%s", account);
-  return j;
-}
-
-static void on_record(stratus_ctx *ctx, stratus_call *call,
-                      const ProtobufCMessage *msg, void *ud) {
-  const Ledger__V1__RecordRequest *req = (const void *)msg;
-  if (req->amount == 0 || strlen(req->note) > NOTE_BYTES) {
-    ledger_host->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT,
-                           req->amount == 0 ? "amount must not be 0"
-                                            : "note is longer than 255 bytes");
-    return;
-  }
-  ledger_job *j = new_job(ud, call, req->account);
-  if (!j) return;
-  j->amount = req->amount;
-  snprintf(j->note, sizeof(j->note), "%s", req->note);
-  submit(ctx, j, record_work, record_done);
+  ledger *lg = ledger_host->req_ud(req);
+  Ledger__V1__RecordResponse *resp = ledger_host->req_alloc(req, sizeof(*resp));
+  ledger__v1__record_response__init(resp);
+  resp->entry_id = j->entry_id;
+  resp->balance = j->balance;
+  lg->recorded++;
+  ledger_host->metric_add(lg->entries, NULL, 1);
+  announce(ledger_host->req_ctx(req), lg, j);
+  return ledger_host->req_reply(req, &resp->base);
 }
 
 /* ---- Balance --------------------------------------------------------------- */
 
-static int balance_work(stratus_db *db, void *job) { /* worker */
+static int balance_check(stratus_req *req, const void *msg, void *job) {
+  const Ledger__V1__BalanceRequest *in = msg;
+  return account_check(req, in->account, job);
+}
+
+static int balance_work(stratus_db *db, stratus_req *req, void *job) { /* worker */
+  (void)req;
   ledger_job *j = job;
   stratus_rows *rows;
   int rc = ledger_host->sql_exec(
       db, "SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM stratus_ledger_entries "
           "WHERE account = ?", STRATUS_SQL_PARAMS(stratus_sql_text(j->account)), &rows);
-  if (rc) {
-    j->errnum = ledger_host->db_errno(db);
-    return rc;
-  }
+  if (rc) return rc;
   if (ledger_host->rows_next(rows) == 1) {
     j->balance = ledger_host->rows_int(rows, 0);
     j->entries = ledger_host->rows_uint(rows, 1);
@@ -164,49 +124,40 @@ static int balance_work(stratus_db *db, void *job) { /* worker */
   return 0;
 }
 
-static void balance_done(stratus_ctx *ctx, void *job, int result, const char *error) {
+static int balance_reply(stratus_req *req, void *job) {
   ledger_job *j = job;
-  (void)ctx;
-  if (result) {
-    fail_job(j, result, error);
-  } else {
-    Ledger__V1__BalanceResponse resp = LEDGER__V1__BALANCE_RESPONSE__INIT;
-    resp.balance = j->balance;
-    resp.entries = j->entries;
-    ledger_host->call_reply(j->call, &resp.base);
-  }
-  free(j);
+  Ledger__V1__BalanceResponse *resp = ledger_host->req_alloc(req, sizeof(*resp));
+  ledger__v1__balance_response__init(resp);
+  resp->balance = j->balance;
+  resp->entries = j->entries;
+  return ledger_host->req_reply(req, &resp->base);
 }
 
-static void on_balance(stratus_ctx *ctx, stratus_call *call,
-                       const ProtobufCMessage *msg, void *ud) {
-  const Ledger__V1__BalanceRequest *req = (const void *)msg;
-  ledger_job *j = new_job(ud, call, req->account);
-  if (j) submit(ctx, j, balance_work, balance_done);
+/* ---- Stats: from memory, no database --------------------------------------- */
+
+static int stats_reply(stratus_req *req, void *job) {
+  (void)job;
+  const ledger *lg = ledger_host->req_ud(req);
+  Ledger__V1__StatsResponse *resp = ledger_host->req_alloc(req, sizeof(*resp));
+  ledger__v1__stats_response__init(resp);
+  resp->recorded = lg->recorded;
+  resp->generation = ledger_host->generation(ledger_host->req_ctx(req));
+  resp->label = (char *)lg->config->label;
+  return ledger_host->req_reply(req, &resp->base);
 }
 
-/* ---- Stats ----------------------------------------------------------------- */
-
-static void on_stats(stratus_ctx *ctx, stratus_call *call,
-                     const ProtobufCMessage *msg, void *ud) {
-  const ledger *lg = ud;
-  (void)msg;
-  Ledger__V1__StatsResponse resp = LEDGER__V1__STATS_RESPONSE__INIT;
-  resp.recorded = lg->recorded;
-  resp.generation = ledger_host->generation(ctx);
-  resp.label = (char *)lg->config->label;
-  ledger_host->call_reply(call, &resp.base);
-}
+/* A missing table (MySQL 1146) answers FAILED_PRECONDITION "run `stratusctl
+ * migrate`", a database that is down UNAVAILABLE: the host's one mapping. */
+static const stratus_method methods[] = {
+    {.name = "Record", .flags = STRATUS_METHOD_TXN, .job_size = sizeof(ledger_job),
+     .check = record_check, .work = record_work, .reply = record_reply},
+    {.name = "Balance", .job_size = sizeof(ledger_job), .check = balance_check,
+     .work = balance_work, .reply = balance_reply},
+    {.name = "Stats", .reply = stats_reply},
+};
 
 int ledger_register(stratus_ctx *ctx, ledger *lg) {
-  static const struct {
-    const char *method;
-    stratus_rpc_handler handler;
-  } methods[] = {{"Record", on_record}, {"Balance", on_balance}, {"Stats", on_stats}};
-  for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-    int rc = ledger_host->rpc_register(ctx, &ledger__v1__ledger__descriptor,
-                                       methods[i].method, methods[i].handler, lg);
-    if (rc) return rc;
-  }
-  return 0;
+  return ledger_host->methods_register(ctx, &ledger__v1__ledger__descriptor, methods,
+                                       sizeof(methods) / sizeof(methods[0]),
+                                       sizeof(stratus_method), lg);
 }

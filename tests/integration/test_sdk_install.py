@@ -179,7 +179,8 @@ class LedgerExampleTest(InstalledPrefix):
             os.path.join(cls.prefix, "share", "stratus", "sql", "plugins")), sqldir
         run(["protoc-c", "-Iproto", f"-I{protodir}", f"--c_out={gen}",
              "proto/ledger/v1/ledger.proto"], cwd=cls.EXAMPLE)
-        flags = run(["pkg-config", "--cflags", "--libs", "stratus-plugin"], env=env).split()
+        flags = run(["pkg-config", "--cflags", "--libs", "stratus-plugin", "jansson"],
+                    env=env).split()
         so = os.path.join(gen, "ledger.so")
         run(["cc", "-Wall", "-Wextra", "-Werror", f"-I{gen}", "-o", so, "ledger.c", "ledger_rpc.c",
              os.path.join(gen, "ledger", "v1", "ledger.pb-c.c")] + flags, cwd=cls.EXAMPLE, env=env)

@@ -280,6 +280,10 @@ struct stratus_host_api {
                              stratus_presence_each each, void *ud);
   /* Watch changes; removed with the instance. */
   int (*presence_watch)(stratus_ctx *ctx, stratus_presence_cb cb, void *ud);
+
+  /* check: run the work on this pool (a full [db.<name>] name, e.g. from the
+   * plugin's config), for a method declared with work and no pool. */
+  int (*req_use_pool)(stratus_req *req, const char *pool);
 };
 
 #define STRATUS_EVENT_CATALOGUE (-1)

@@ -67,7 +67,8 @@ typedef struct stratus_method {
   uint32_t reserved;
   size_t job_size;           /* bytes of the job, zeroed, in the arena */
   /* The database pool: "auth", "world", or a per-realm family such as
-   * "characters", used as "characters.<realm>". NULL: no database work. */
+   * "characters", used as "characters.<realm>". NULL with a work function:
+   * check picks the pool (req_use_pool). NULL without one: no database. */
   const char *pool;
   /* For a per-realm pool: the request field holding the realm (its proto
    * name, e.g. "realmID"). check may choose another with req_use_realm. */
