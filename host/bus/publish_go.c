@@ -24,6 +24,7 @@ void bus_go_shutdown(void) {
   ev_catalogue_builtin_free();
   sb_free(&text);
   refused = NULL;
+  warned_uncatalogued = false;
 }
 
 static int refuse(const char *tag, ev_subject *e, const char *subject,
