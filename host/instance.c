@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stratus/proto/contracts.h>
+
 #include "log.h"
 #include "stratusd.h"
 #include "util.h"
@@ -36,7 +38,7 @@ stratus_ctx *inst_create(module *m, void *config, int log_level,
 stratus_ctx *inst_create_host(const char *name) {
   static const stratus_plugin host_desc = {
       .hdr = STRATUS_PLUGIN_HDR, .name = "stratusd", .version = "builtin",
-      .description = "part of the host"};
+      .description = "part of the host", STRATUS_PLUGIN_CONTRACTS};
   stratus_ctx *ctx = xcalloc(1, sizeof(*ctx));
   ctx->desc = &host_desc;
   ctx->name = xstrdup(name);
