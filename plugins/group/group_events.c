@@ -5,17 +5,47 @@
  * them (realm-scoped for members of other realms); Receivers and
  * OnlineMembers list the online members, `null` when none (a nil Go slice).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "group.h"
 
+/* jansson's integers are signed: a uint64 above INT64_MAX (a creature's
+ * GUID as a raid target) travels as this marked string until the text is
+ * written, then becomes the plain number Go writes. */
+#define U64_MARK_TEXT "\"\\u0001u64:"
+
+json_t *group_u64(uint64_t v) {
+  if (v <= (uint64_t)INT64_MAX) return json_integer((json_int_t)v);
+  char buf[40];
+  snprintf(buf, sizeof(buf), "\001u64:%llu", (unsigned long long)v);
+  return json_string(buf);
+}
+
+/* Replaces every "\u0001u64:N" with N, in place. */
+static void unmark_u64(char *text) {
+  char *at;
+  while ((at = strstr(text, U64_MARK_TEXT))) {
+    char *digits = at + strlen(U64_MARK_TEXT), *end = strchr(digits, '"');
+    if (!end) return;
+    size_t n = (size_t)(end - digits);
+    memmove(at, digits, n);
+    memmove(at + n, end + 1, strlen(end + 1) + 1);
+  }
+}
+
 /* The one place that picks how a payload goes out. */
 int group_publish(group_plugin *p, const char *subject, int64_t type, json_t *payload) {
   if (!payload) return STRATUS_ENOMEM;
-  if (STRATUS_HOST_HAS(HOST, event_publish_json))
-    return HOST->event_publish_json(p->ctx, subject, STRATUS_EVENT_CATALOGUE, payload);
   char *text = json_dumps(payload, JSON_COMPACT);
+  bool marked = text && strstr(text, U64_MARK_TEXT);
+  if (STRATUS_HOST_HAS(HOST, event_publish_json) && !marked) {
+    free(text);
+    return HOST->event_publish_json(p->ctx, subject, STRATUS_EVENT_CATALOGUE, payload);
+  }
   json_decref(payload);
+  if (marked) unmark_u64(text);
   int rc = text ? HOST->event_publish(p->ctx, subject, type, text) : STRATUS_ENOMEM;
   free(text);
   if (rc != 0) STRATUS_WARN(HOST, p->ctx, "%s: not published (%s)", subject, stratus_strerror(rc));
@@ -30,7 +60,6 @@ json_t *group_event_head(group_plugin *p, uint32_t realm, uint32_t group_id) {
   return o;
 }
 
-json_t *group_u64(uint64_t v) { return json_integer((json_int_t)v); }
 
 /* The receivers of a group's event, `except` left out; null when none. */
 json_t *group_receivers(group_plugin *p, const ggroup *g, gplayer except) {

@@ -16,11 +16,20 @@
 #include "group.h"
 #include "guid.h"
 
+static void pool_of(char *out, size_t cap, uint32_t realm) {
+  snprintf(out, cap, "characters.%u", realm);
+}
+
 int group_resolve(stratus_req *req, uint32_t caller, uint64_t guid, gplayer *out,
                   const char *what) {
+  char pool[32];
   if (!guid_resolve(caller, guid, &out->realm, &out->low))
     return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s %llu is not a player GUID",
                           what, (unsigned long long)guid);
+  pool_of(pool, sizeof(pool), out->realm);
+  if (!HOST->db_pool_exists(HOST->req_ctx(req), pool))
+    return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s %llu: unknown realm %u (no "
+                          "[db.%s] section)", what, (unsigned long long)guid, out->realm, pool);
   return 0;
 }
 
@@ -42,10 +51,6 @@ bool group_job_online(const gjob *j, gplayer who) {
 
 void group_unlink_add(gjob *j, gplayer who) {
   if (who.realm != j->g.realm && j->n_unlink < GROUP_MAX_RAID) j->unlink[j->n_unlink++] = who;
-}
-
-static void pool_of(char *out, size_t cap, uint32_t realm) {
-  snprintf(out, cap, "characters.%u", realm);
 }
 
 /* ---- find ------------------------------------------------------------------------- */
