@@ -405,11 +405,61 @@ class GroupRpc(GroupCase):
         self.assertEqual(self.group_of(3, 2), (1, gid))
         self.assertEqual(self.get_group(1, gid).leader, scoped(3, 1))
 
-    def test_lfg_registration_is_not_served_yet(self):
-        code, _ = self.call("RegisterAcceptedLfgGroup", pb.RegisterAcceptedLfgGroupRequest(
-            realmID=1))
-        self.assertEqual(code, grpc.StatusCode.UNIMPLEMENTED)
+    def lfg_members(self, people, leader):
+        return [pb.AcceptedLfgGroupMember(realmID=r, playerGUID=g, selectedRoles=8,
+                                          assignedRole=2 if (r, g) == leader else 8,
+                                          queueLeaderRealmID=leader[0],
+                                          queueLeaderGUID=leader[1]) for r, g in people]
 
+    def test_lfg_groups(self):
+        people = [(1, 52), (2, 2), (3, 4), (1, 53), (1, 54)]
+        req = pb.RegisterAcceptedLfgGroupRequest(
+            realmID=1, proposalID=7, dungeonEntry=261, leaderRealmID=1, leaderGUID=52,
+            crossRealm=True, members=self.lfg_members(people, (1, 52)))
+        gid = self.ok("RegisterAcceptedLfgGroup", req).groupID
+        created = self.events.one("group.created")
+        self.assertEqual((created["GroupID"], created["LfgDungeonEntry"], created["LeaderGUID"]),
+                         (gid, 261, 52))
+        self.assertEqual(created["GroupType"] & 0x0C, 0x0C)
+        self.assertEqual(sorted(m["MemberGUID"] for m in created["Members"]),
+                         sorted([52, 53, 54, scoped(2, 2), scoped(3, 4)]))
+        self.assertEqual(self.rows(1, "lfg_data", f"guid = {gid}"), [(gid, 261, 5)])
+        for r, g in people:
+            self.assertEqual(self.group_of(r, g), (1, gid))
+        # the same proposal again: the same group, nothing new
+        self.assertEqual(self.ok("RegisterAcceptedLfgGroup", req).groupID, gid)
+        self.assertEqual(self.events.none("group.created"), [])
+        # a member grouped elsewhere refuses the whole proposal; claims made are undone
+        self.form(1, 55, [(1, 56)])
+        before = self.snapshot()
+        self.events.forget()
+        bad = pb.RegisterAcceptedLfgGroupRequest(
+            realmID=1, dungeonEntry=261, leaderRealmID=2, leaderGUID=3,
+            members=self.lfg_members([(2, 3), (3, 3), (1, 56)], (2, 3)))
+        self.fails("RegisterAcceptedLfgGroup", bad, PRECONDITION, "another group")
+        self.assertEqual(self.snapshot(), before)
+        self.fails("RegisterAcceptedLfgGroup", pb.RegisterAcceptedLfgGroupRequest(
+            realmID=1, dungeonEntry=261, leaderGUID=57,
+            members=self.lfg_members([(1, 58)], (1, 58))), INVALID, "leader is not a member")
+        # the worldserver built its native group 900: the canonical group takes its settings
+        self.world.execute(1, "INSERT INTO groups (guid, leaderGuid, lootMethod, looterGuid, "
+                           "lootThreshold, icon1, icon2, icon3, icon4, icon5, icon6, icon7, "
+                           "icon8, groupType, masterLooterGuid) VALUES (900, 52, 0, 0, 0, 0, "
+                           "0, 0, 0, 0, 0, 0, 0, 8, 0)")
+        self.ok("RegisterMaterializedLfgGroup", pb.RegisterMaterializedLfgGroupRequest(
+            realmID=1, groupID=900, leaderGUID=52, groupType=0x08, difficulty=1,
+            members=[pb.MaterializedLfgGroupMember(realmID=2, playerGUID=2, flags=2, roles=2,
+                                                   subGroup=0, isOnline=True, name="x")]))
+        self.assertEqual(self.rows(1, "groups", "guid = 900"), [])
+        g = self.get_group(1, gid)
+        self.assertEqual((g.groupType, g.difficulty), (0x08, 1))
+        self.assertEqual({m.guid: (m.flags, m.roles) for m in g.members}[scoped(2, 2)], (2, 2))
+        self.fails("RegisterMaterializedLfgGroup", pb.RegisterMaterializedLfgGroupRequest(
+            realmID=1, groupID=901, leaderGUID=58), PRECONDITION, "no accepted group")
+        # leaving keeps lfg_data until the group is gone
+        for r, g in people[:-1]:
+            self.ok("Leave", pb.GroupLeaveParams(realmID=r, player=g))
+        self.assertEqual(self.rows(1, "lfg_data", f"guid = {gid}"), [])
 
 if __name__ == "__main__":
     unittest.main()
