@@ -11,6 +11,10 @@ ALTER TABLE `groups` ADD COLUMN IF NOT EXISTS stratus_leaderRealm INT UNSIGNED N
 ALTER TABLE `groups` ADD COLUMN IF NOT EXISTS stratus_looterRealm INT UNSIGNED NOT NULL DEFAULT 0;
 ALTER TABLE `groups` ADD COLUMN IF NOT EXISTS stratus_masterLooterRealm INT UNSIGNED NOT NULL DEFAULT 0;
 
+-- AzerothCore reads group_member whole at startup and has no index on the
+-- group; the plugin reads one group's roster per call.
+ALTER TABLE `group_member` ADD INDEX IF NOT EXISTS stratus_group (guid);
+
 -- Members of a home-realm group who are characters of another realm.
 CREATE TABLE IF NOT EXISTS stratus_group_member_foreign (
   guid INT UNSIGNED NOT NULL COMMENT 'groups.guid',
