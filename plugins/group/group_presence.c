@@ -49,24 +49,23 @@ static bool failed(gbg *b, int result, const char *error) {
   return true;
 }
 
-/* ---- the leader timer ------------------------------------------------------------------ */
+/* ---- the leader timer ------------------------------------------------------------------
+ * The timer's ud is the group's volatile entry (freed only after its timers
+ * are stopped); the promotion it starts carries the sequence number and
+ * gives up if the group's number moved on meanwhile (re-armed or ended). */
 
-typedef struct leader_tick {
-  group_plugin *p;
-  uint32_t realm, group, seq;
-} leader_tick;
-
-static void promote_start(group_plugin *p, uint32_t realm, uint32_t group);
+static void promote_start(group_plugin *p, uint32_t realm, uint32_t group, uint32_t seq);
 
 static void leader_timer(stratus_ctx *ctx, stratus_timer *t, void *ud) {
-  leader_tick *tick = ud;
+  gvolatile *v = ud;
   HOST->timer_stop(ctx, t);
-  gvolatile *v = group_vol(tick->p, tick->realm, tick->group, false);
-  if (v && v->leader_seq == tick->seq) {
-    v->leader_timer = NULL;
-    promote_start(tick->p, tick->realm, tick->group);
-  }
-  free(tick);
+  v->leader_timer = NULL;
+  promote_start(v->owner, (uint32_t)(v->key >> 32), (uint32_t)v->key, v->leader_seq);
+}
+
+static bool current(group_plugin *p, uint32_t realm, uint32_t group, uint32_t seq) {
+  gvolatile *v = group_vol(p, realm, group, false);
+  return v && v->leader_seq == seq;
 }
 
 /* Arms the timer when the leader is offline and someone else is online. */
@@ -77,14 +76,12 @@ void group_arm_leader_timer(group_plugin *p, const ggroup *g) {
     someone = group_online(p, g->members[i].realm, g->members[i].low);
   if (!someone) return;
   gvolatile *v = group_vol(p, g->realm, g->id, true);
-  leader_tick *tick = v ? malloc(sizeof(*tick)) : NULL;
-  if (!tick) return;
+  if (!v) return;
   v->owner = p;
   if (v->leader_timer) HOST->timer_stop(p->ctx, v->leader_timer);
-  *tick = (leader_tick){p, g->realm, g->id, ++v->leader_seq};
+  v->leader_seq++;
   v->leader_timer = HOST->timer_start(p->ctx, (uint64_t)p->config->leader_offline_ms, 0,
-                                      leader_timer, tick);
-  if (!v->leader_timer) free(tick);
+                                      leader_timer, v);
 }
 
 static int load_work(stratus_db *db, void *job) {
@@ -130,7 +127,8 @@ static void promote_loaded(stratus_ctx *ctx, void *job, int result, const char *
   if (failed(b, result, error)) return;
   group_plugin *p = b->p;
   gplayer next = {0, 0};
-  if (!group_online(p, b->g.leader.realm, b->g.leader.low)) {
+  if (current(p, b->group_realm, b->group_id, b->seq) &&
+      !group_online(p, b->g.leader.realm, b->g.leader.low)) {
     bool raid = b->g.group_type & GROUP_TYPE_RAID;
     for (size_t i = 0; i < b->g.n; i++) {
       gmember *m = &b->g.members[i];
@@ -149,10 +147,10 @@ static void promote_loaded(stratus_ctx *ctx, void *job, int result, const char *
   submit(b, b->g.realm, promote_work, promote_done);
 }
 
-static void promote_start(group_plugin *p, uint32_t realm, uint32_t group) {
+static void promote_start(group_plugin *p, uint32_t realm, uint32_t group, uint32_t seq) {
   gbg *b = calloc(1, sizeof(*b));
   if (!b) return;
-  *b = (gbg){.p = p, .group_realm = realm, .group_id = group, .promote = true};
+  *b = (gbg){.p = p, .group_realm = realm, .group_id = group, .promote = true, .seq = seq};
   submit(b, realm, load_work, promote_loaded);
 }
 

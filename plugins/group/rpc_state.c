@@ -317,12 +317,17 @@ static void fan_out(sjob *j, const groster *g) {
     if (!states) states = json_array();
     json_array_append_new(states, one);
   }
-  if (!states) return;
+  json_t *receivers = receivers_of(j->p, g->realm, g->m, g->n);
+  if (!states || json_is_null(receivers)) {
+    json_decref(states);
+    json_decref(receivers);
+    return;
+  }
   json_t *o = states_head(j->p, g->realm, g->id, j->gateway, j->worldserver);
   if (j->single) json_object_update(o, one);
   else json_object_set(o, "States", states);
   json_decref(states);
-  json_object_set_new(o, "Receivers", receivers_of(j->p, g->realm, g->m, g->n));
+  json_object_set_new(o, "Receivers", receivers);
   if (j->single) group_publish(j->p, "group.member.state.changed", 18, o);
   else group_publish(j->p, "group.member.states.changed", 22, o);
 }

@@ -346,6 +346,14 @@ class GroupCase(unittest.TestCase):
         self.gw.publish("gw.char.logged-out", envelope("0.0.1", 2, p))
         self.gw.flush()
 
+    def login_all(self, people):
+        """Logs characters in through the gateway event and waits until the
+        characters plugin has them: receivers are the online members."""
+        for realm, guid in people:
+            self.login(realm, guid)
+        for realm, guid in people:
+            self.wait_online(realm, guid)
+
     def online(self, realm, guid):
         r = self.chars.ShortOnlineCharactersDataByGUIDs(
             characters_pb2.ShortCharactersDataByGUIDsRequest(realmID=realm, GUIDs=[guid]),

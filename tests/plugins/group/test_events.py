@@ -18,6 +18,7 @@ class EverySubject(GroupCase):
             seen.add(subject)
             return p
 
+        self.login_all([(1, 1), (1, 2), (2, 1)])
         self.invite(1, 1, 2)
         take("group.invite.created")
         self.accept(1, 2)

@@ -213,6 +213,7 @@ class GroupRpc(GroupCase):
         self.fails("SendMessage", pb.SendGroupMessageParams(realmID=1, senderGUID=33,
                                                             message="hi"), PRECONDITION)
         home, gid = self.form(1, 33, [(1, 34)])
+        self.login_all([(1, 33), (1, 34)])
         self.fails("SendMessage", pb.SendGroupMessageParams(realmID=1, senderGUID=33,
                                                             message=""), INVALID)
         self.fails("SendMessage", pb.SendGroupMessageParams(realmID=1, senderGUID=33,
@@ -289,12 +290,14 @@ class GroupRpc(GroupCase):
         self.assertEqual(self.events.none("group.readycheck.finished", 0.5), [])
 
     def test_instance_relays(self):
+        self.login_all([(1, 42)])
         self.ok("ResetInstance", pb.ResetInstanceRequest(realmID=1, playerGUID=42, mapID=36,
                                                          difficulty=1))
         ev = self.events.one("group.instance.reset.request")
         self.assertEqual((ev["GroupID"], ev["PlayerGUID"], ev["MapID"], ev["Receivers"]),
                          (0, 42, 36, [42]))
         home, gid = self.form(1, 42, [(1, 43)])
+        self.login_all([(1, 42), (1, 43)])
         self.fails("ResetInstance", pb.ResetInstanceRequest(realmID=1, playerGUID=43, mapID=36),
                    DENIED)
         self.fails("SetInstanceBindExtension", pb.SetInstanceBindExtensionRequest(
@@ -308,6 +311,7 @@ class GroupRpc(GroupCase):
 
     def test_member_states(self):
         home, gid = self.form(1, 44, [(1, 45), (1, 46)])
+        self.login_all([(1, 44), (1, 45), (1, 46)])
         snap = pb.PlayerStateSnapshot(memberGUID=45, online=True, level=70, classID=1,
                                       zoneID=12, mapID=0, health=50, maxHealth=100, power=3,
                                       maxPower=100, timestampMs=5000, aurasKnown=True,
@@ -351,6 +355,7 @@ class GroupRpc(GroupCase):
 
     def test_state_fan_out_suppressed_on_one_worldserver(self):
         home, gid = self.form(1, 47, [(1, 48)])
+        self.login_all([(1, 47), (1, 48)])
         snaps = [pb.PlayerStateSnapshot(memberGUID=g, online=True, mapID=1, maxHealth=10,
                                         health=10, timestampMs=100) for g in (47, 48)]
         self.ok("BulkUpdateMemberStates", pb.BulkUpdateMemberStatesRequest(
