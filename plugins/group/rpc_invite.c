@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <stratus/proto/servers-registry/registry.pb-c.h>
@@ -216,25 +217,37 @@ static int accept_reply_ok(stratus_req *req, gjob *j) {
   return HOST->req_reply(req, &r.base);
 }
 
+/* The request of an in-process call must live until its answer. */
+typedef struct bind_call {
+  V1__BindGroupToGameServerRequest req;
+  char server[64];
+} bind_call;
+
 static void bind_done(stratus_ctx *ctx, int status, const char *message,
                       const ProtobufCMessage *response, void *ud) {
   (void)response;
+  bind_call *b = ud;
   if (status != STRATUS_GRPC_OK)
-    STRATUS_WARN(HOST, ctx, "BindGroupToGameServer of group %u: %s", (uint32_t)(uintptr_t)ud,
-                 message ? message : "failed");
+    STRATUS_WARN(HOST, ctx, "BindGroupToGameServer of group %u of realm %u: %s", b->req.groupid,
+                 b->req.realmid, message ? message : "failed");
+  free(b);
 }
 
 /* Layers: a new group sticks to the inviter's game server (ToCloud9). */
 static void bind_layer(gjob *j) {
   if (!j->cfg.bind_layer || !j->inviter_server[0]) return;
-  V1__BindGroupToGameServerRequest r = V1__BIND_GROUP_TO_GAME_SERVER_REQUEST__INIT;
-  r.realmid = j->g.realm;
-  r.groupid = j->g.id;
-  r.mapid = j->inviter_map;
-  r.gameserverid = j->inviter_server;
+  bind_call *b = malloc(sizeof(*b));
+  if (!b) return;
+  v1__bind_group_to_game_server_request__init(&b->req);
+  memcpy(b->server, j->inviter_server, sizeof(b->server));
+  b->req.realmid = j->g.realm;
+  b->req.groupid = j->g.id;
+  b->req.mapid = j->inviter_map;
+  b->req.gameserverid = b->server;
   stratus_call_opts opts = {.struct_size = sizeof(opts), .timeout_ms = 5000};
-  HOST->rpc_call(j->p->ctx, &v1__servers_registry_service__descriptor, "BindGroupToGameServer",
-                 &r.base, &opts, bind_done, (void *)(uintptr_t)j->g.id);
+  if (HOST->rpc_call(j->p->ctx, &v1__servers_registry_service__descriptor,
+                     "BindGroupToGameServer", &b->req.base, &opts, bind_done, b) != 0)
+    free(b);
 }
 
 static int accept_done(stratus_req *req, void *job) {

@@ -24,7 +24,8 @@
 #define BULK_MAX 5000
 #define Q8 "?,?,?,?,?,?,?,?"
 #define Q32 Q8 "," Q8 "," Q8 "," Q8
-#define CHUNK 32
+#define Q128 Q32 "," Q32 "," Q32 "," Q32
+#define CHUNK 128 /* members or groups per statement (the padding repeats one) */
 
 /* ---- the volatile table ---------------------------------------------------------------- */
 
@@ -228,7 +229,7 @@ static int pointers_chunk(stratus_db *db, sjob *j, size_t from) {
   for (size_t k = 0; k < CHUNK; k++) v[k] = U(j->low[from + k < j->n ? from + k : from]);
   stratus_rows *r;
   int rc = HOST->sql_exec(db, "SELECT memberGuid, groupRealm, groupId FROM stratus_group_player "
-                              "WHERE memberGuid IN (" Q32 ")", v, CHUNK, &r);
+                              "WHERE memberGuid IN (" Q128 ")", v, CHUNK, &r);
   if (rc != 0) return rc;
   while (HOST->rows_next(r) == 1) {
     uint32_t low = (uint32_t)HOST->rows_uint(r, 0), gr = (uint32_t)HOST->rows_uint(r, 1);
@@ -257,9 +258,9 @@ static int rosters_chunk(stratus_db *db, sjob *j, uint32_t realm, const uint32_t
   stratus_sql_value v[2 * CHUNK];
   for (size_t k = 0; k < CHUNK; k++) v[k] = v[CHUNK + k] = U(ids[k]);
   stratus_rows *r;
-  int rc = HOST->sql_exec(db, "SELECT guid, memberGuid, 0 FROM group_member WHERE guid IN (" Q32
+  int rc = HOST->sql_exec(db, "SELECT guid, memberGuid, 0 FROM group_member WHERE guid IN (" Q128
                               ") UNION ALL SELECT guid, memberGuid, memberRealm FROM "
-                              "stratus_group_member_foreign WHERE guid IN (" Q32 ")",
+                              "stratus_group_member_foreign WHERE guid IN (" Q128 ")",
                           v, 2 * CHUNK, &r);
   if (rc != 0) return rc;
   while (HOST->rows_next(r) == 1) {
@@ -417,9 +418,8 @@ static int bulk_check(stratus_req *req, const void *request, void *job) {
     }
     if (!st && !(st = state_put(j->p, j->realm, low))) return STRATUS_ENOMEM;
     state_apply(j->p, st, s, j->gateway, j->worldserver, ts);
-    bool dup = false;
-    for (size_t k = 0; k < j->n && !dup; k++) dup = j->low[k] == low;
-    if (!dup) j->low[j->n++] = low;
+    if (st->batch != (uintptr_t)j) j->low[j->n++] = low; /* once per call */
+    st->batch = (uintptr_t)j;
   }
   if (stale == in->n_snapshots)
     return FAIL(STRATUS_GRPC_FAILED_PRECONDITION, "every snapshot is older than the state held "

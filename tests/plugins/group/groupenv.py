@@ -222,9 +222,9 @@ class World:
         if r.returncode != 0:
             raise RuntimeError(f"migrate failed: {r.stdout}\n{r.stderr}")
 
-    def daemon(self, group_config="leader_offline_delay = 300ms\n", characters=True):
+    def daemon(self, group_config="leader_offline_delay = 300ms\n", characters=True, extra=""):
         d = Stratusd(log_level="info")
-        d.sections_extra = (self.sections() +
+        d.sections_extra = (self.sections() + extra +
                             f"[bus]\nnats_url = {self.nats.url}\nreconnect_wait = 200ms\n\n")
         plugins = f"[plugin.group]\nenabled = yes\n{group_config}\n"
         if characters:
@@ -267,6 +267,7 @@ class GroupCase(unittest.TestCase):
     """One world and one stratusd per test class."""
 
     GROUP_CONFIG = "leader_offline_delay = 300ms\n"
+    EXTRA = ""  # more config sections
     CHARACTERS = {1: 60, 2: 20, 3: 20}  # characters per realm, guids 1..n
 
     @classmethod
@@ -286,7 +287,7 @@ class GroupCase(unittest.TestCase):
 
     @classmethod
     def start_daemon(cls):
-        cls.d = cls.world.daemon(cls.GROUP_CONFIG)
+        cls.d = cls.world.daemon(cls.GROUP_CONFIG, extra=cls.EXTRA)
         cls.d.start()
         cls.channel = grpc.insecure_channel(cls.d.grpc_target)
         cls.stub = pbg.GroupServiceStub(cls.channel)

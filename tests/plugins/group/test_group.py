@@ -6,7 +6,7 @@ import unittest
 
 import grpc
 
-from groupenv import GroupCase, pb, scoped
+from groupenv import GroupCase, envelope, pb, scoped
 
 OK = grpc.StatusCode.OK
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -409,6 +409,26 @@ class GroupRpc(GroupCase):
         self.accept(3, 2)
         self.assertEqual(self.group_of(3, 2), (1, gid))
         self.assertEqual(self.get_group(1, gid).leader, scoped(3, 1))
+
+    def test_gateway_loss(self):
+        home, gid = self.form(1, 59, [(1, 60)])
+        for realm, guid in ((1, 59), (1, 60), (2, 6)):
+            self.login(realm, guid, gateway="gw-lost")
+        for realm, guid in ((1, 59), (1, 60), (2, 6)):
+            self.wait_online(realm, guid)
+        self.invite(1, 59, scoped(2, 6))
+        self.events.forget()
+        for realm, guids in ((1, [60]), (2, [6])):
+            self.gw.publish("char.chars.unhealthy.gw", envelope("0.0.1", 1, {
+                "RealmID": realm, "GatewayID": "gw-lost", "CharactersGUID": guids}))
+        self.gw.flush()
+        off = self.events.one("group.member.online.changed")
+        self.assertEqual((off["GroupID"], off["MemberGUID"], off["IsOnline"]), (gid, 60, False))
+        self.assertNotIn(60, off["OnlineMembers"] or [])
+        self.d.wait_for(lambda: self.ok("DeclineInvite", pb.DeclineInviteParams(
+            realmID=2, player=6)).status == pb.DeclineInviteResponse.InviteNotFound,
+            "the lost character's invite dropped")
+        self.assertEqual(self.group_of(1, 60), (1, gid))  # still a member, offline
 
     def lfg_members(self, people, leader):
         return [pb.AcceptedLfgGroupMember(realmID=r, playerGUID=g, selectedRoles=8,
