@@ -122,6 +122,38 @@ class Raid(GroupCase):
         self.assertEqual(self.get_group(1, gid).leader, scoped(3, 11))
 
 
+class TwoInstances(GroupCase):
+    """Two stratusd on the same databases and NATS: the offline leader is
+    promoted once (the conditional UPDATE decides), and either serves the
+    group."""
+    CHARACTERS = {1: 6, 2: 2, 3: 2}
+
+    def test_promotion_fires_once(self):
+        second = self.world.daemon(self.GROUP_CONFIG)
+        second.start()
+        self.addCleanup(second.cleanup)
+        self.addCleanup(second.stop)
+        home, gid = self.form(1, 1, [(2, 1), (3, 1)])
+        import grpc as _grpc
+        from groupenv import pbg
+        channel = _grpc.insecure_channel(second.grpc_target)
+        self.addCleanup(channel.close)
+        other = pbg.GroupServiceStub(channel)
+        self.assertEqual(other.GetGroup(pb.GetGroupRequest(realmID=1, groupID=gid),
+                                        timeout=10).group.leader, 1)
+        for realm, guid in ((1, 1), (2, 1), (3, 1)):
+            self.login(realm, guid)
+        if not self.presence(2, 1):
+            self.skipTest("needs the characters plugin's presence owner (SDK 1.1 port)")
+        self.events.forget()
+        self.logout(1, 1)
+        ev = self.events.one("group.leader.changed", timeout=10)
+        self.assertEqual(ev["PreviousLeader"], 1)
+        self.assertEqual(self.events.none("group.leader.changed", 1.5), [])
+        leader = other.GetGroup(pb.GetGroupRequest(realmID=1, groupID=gid), timeout=10).group.leader
+        self.assertEqual(leader, ev["NewLeader"])
+
+
 class Restart(GroupCase):
     CHARACTERS = {1: 10, 2: 5, 3: 5}
 
