@@ -43,12 +43,6 @@ int group_check_common(stratus_req *req, gjob *j, const gop *op, uint64_t actor)
   return rc ? rc : HOST->req_use_realm(req, j->actor.realm);
 }
 
-bool group_job_online(const gjob *j, gplayer who) {
-  for (size_t i = 0; i < j->n_online; i++)
-    if (gplayer_eq(j->online[i], who)) return true;
-  return false;
-}
-
 void group_unlink_add(gjob *j, gplayer who) {
   if (who.realm != j->g.realm && j->n_unlink < GROUP_MAX_RAID) j->unlink[j->n_unlink++] = who;
 }

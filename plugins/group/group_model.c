@@ -73,6 +73,13 @@ bool group_receiver(group_plugin *p, uint32_t realm, uint32_t low) {
   return presence_of(p, realm, low) != 0;
 }
 
+/* Online as the loop found it before a transaction (j->online). */
+bool group_job_online(const gjob *j, gplayer who) {
+  for (size_t i = 0; i < j->n_online; i++)
+    if (gplayer_eq(j->online[i], who)) return true;
+  return false;
+}
+
 /* The next leader: an online assistant (raids, when asked), else the first
  * online member, else the first member; never `except`. {0,0} if none.
  * Online is what the loop found before the transaction (j->online). */
