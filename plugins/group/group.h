@@ -91,7 +91,7 @@ typedef struct gstate {
   uint64_t ts_ms;      /* the snapshot's time (monotonic per member) */
   uint64_t updated_ms; /* when it arrived, wall clock */
   uint64_t seen_ms;    /* when it arrived, loop clock (freshness) */
-  uintptr_t batch;     /* the last call that carried it (duplicates in one call) */
+  uint64_t batch;      /* the last call that carried it (duplicates in one call) */
   char gateway[64], worldserver[64];
   bool online, auras_known, instance_known, dead_known, dead, ghost_known, ghost;
   uint32_t level, class_id, zone, map, instance, health, max_health, power_type, power,
@@ -106,6 +106,7 @@ struct group_plugin {
   char service_id[32];
   hmap vol;    /* gvolatile by key */
   hmap states; /* gstate by key */
+  uint64_t batches; /* BulkUpdateMemberStates calls so far */
   bool stopped;
 };
 

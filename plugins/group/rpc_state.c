@@ -209,6 +209,7 @@ typedef struct sjob {
   group_plugin *p;
   uint32_t realm;
   bool single;                /* UpdateMemberState: event 18 */
+  uint64_t batch;             /* this call's number (a member once per call) */
   const char *gateway, *worldserver;
   size_t n;                   /* members with a fresh state */
   uint32_t *low, *grealm, *gid;
@@ -398,6 +399,7 @@ static int bulk_check(stratus_req *req, const void *request, void *job) {
     return FAIL(STRATUS_GRPC_INVALID_ARGUMENT, "%zu snapshots: 1 to %d per call",
                 in->n_snapshots, BULK_MAX);
   prepare_members(req, j, in->n_snapshots);
+  j->batch = ++j->p->batches;
   uint32_t low;
   for (size_t i = 0; i < in->n_snapshots; i++) {
     int rc = member_of(req, j, in->snapshots[i]->memberguid, &low);
@@ -418,8 +420,8 @@ static int bulk_check(stratus_req *req, const void *request, void *job) {
     }
     if (!st && !(st = state_put(j->p, j->realm, low))) return STRATUS_ENOMEM;
     state_apply(j->p, st, s, j->gateway, j->worldserver, ts);
-    if (st->batch != (uintptr_t)j) j->low[j->n++] = low; /* once per call */
-    st->batch = (uintptr_t)j;
+    if (st->batch != j->batch) j->low[j->n++] = low; /* once per call */
+    st->batch = j->batch;
   }
   if (stale == in->n_snapshots)
     return FAIL(STRATUS_GRPC_FAILED_PRECONDITION, "every snapshot is older than the state held "
