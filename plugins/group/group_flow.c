@@ -75,9 +75,9 @@ static int submit_group(stratus_req *req, gjob *j) {
 static int online_work(stratus_db *db, stratus_req *req, void *job) {
   gjob *j = job;
   int rc = gsql_load(db, j->group_realm, j->group_id, false, &j->g);
-  if (rc == STRATUS_ENOTFOUND)
-    return HOST->req_fail(req, STRATUS_GRPC_NOT_FOUND, "group %u of realm %u does not exist",
-                          j->group_id, j->group_realm);
+  if (rc == STRATUS_ENOTFOUND) /* the pointer was read before the group ended */
+    return HOST->req_fail(req, STRATUS_GRPC_ABORTED, "group %u of realm %u ended meanwhile; "
+                          "retry", j->group_id, j->group_realm);
   return rc;
 }
 
@@ -115,9 +115,9 @@ int group_find_next(stratus_req *req, void *job) {
 static int group_work(stratus_db *db, stratus_req *req, void *job) {
   gjob *j = job;
   int rc = gsql_load(db, j->group_realm, j->group_id, !j->op->readonly, &j->g);
-  if (rc == STRATUS_ENOTFOUND)
-    return HOST->req_fail(req, STRATUS_GRPC_NOT_FOUND, "group %u of realm %u does not exist",
-                          j->group_id, j->group_realm);
+  if (rc == STRATUS_ENOTFOUND) /* the pointer was read before the group ended */
+    return HOST->req_fail(req, STRATUS_GRPC_ABORTED, "group %u of realm %u ended meanwhile; "
+                          "retry", j->group_id, j->group_realm);
   if (rc != 0) return rc;
   if (!group_member(&j->g, j->actor))
     return HOST->req_fail(req, STRATUS_GRPC_FAILED_PRECONDITION,

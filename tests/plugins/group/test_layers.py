@@ -8,7 +8,7 @@ import unittest
 
 from groupenv import GroupCase
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+sys.path.append(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "registry"))
 from fakes import FAST_HEALTH, FakeGameServer, section  # noqa: E402
 from servers_registry import registry_pb2 as rpb, registry_pb2_grpc as rpbg  # noqa: E402
