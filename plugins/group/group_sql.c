@@ -187,14 +187,19 @@ int gsql_save(stratus_db *db, const ggroup *g) {
                                  U(g->id)));
 }
 
-/* A new id (the next after the highest, locked) and the row. */
+/* A new id and the row. Ids only grow (stratus_group_seq, its row locked
+ * until commit) and stay above every group a worldserver saved. */
 int gsql_create_group(stratus_db *db, ggroup *g) {
   stratus_rows *r;
-  int rc = HOST->sql_exec(db, "SELECT COALESCE(MAX(guid), 0) + 1 FROM groups FOR UPDATE", NULL, 0,
-                          &r);
+  int rc = exec(db, "INSERT INTO stratus_group_seq (id, next) SELECT 1, COALESCE(MAX(guid), 0) + 1 "
+                    "FROM groups ON DUPLICATE KEY UPDATE next = GREATEST(next + 1, VALUES(next))",
+                NULL, 0);
+  if (rc == 0)
+    rc = HOST->sql_exec(db, "SELECT next FROM stratus_group_seq WHERE id = 1", NULL, 0, &r);
   if (rc != 0) return rc;
-  g->id = HOST->rows_next(r) == 1 ? (uint32_t)HOST->rows_uint(r, 0) : 1;
+  g->id = HOST->rows_next(r) == 1 ? (uint32_t)HOST->rows_uint(r, 0) : 0;
   HOST->rows_free(r);
+  if (g->id == 0) return STRATUS_EDB;
   rc = exec(db,
             "INSERT INTO groups (guid, leaderGuid, lootMethod, looterGuid, lootThreshold, icon1, "
             "icon2, icon3, icon4, icon5, icon6, icon7, icon8, groupType, difficulty, "

@@ -57,6 +57,15 @@ CREATE TABLE IF NOT EXISTS stratus_group_invite (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
   COMMENT='Stratus group plugin: pending invites';
 
+-- The last group id handed out in this realm: ids are never reused, so an
+-- event of an ended group cannot be taken for one of a new group with its id.
+CREATE TABLE IF NOT EXISTS stratus_group_seq (
+  id TINYINT UNSIGNED NOT NULL COMMENT 'always 1',
+  next INT UNSIGNED NOT NULL COMMENT 'the last groups.guid handed out',
+  PRIMARY KEY (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='Stratus group plugin: group ids';
+
 -- Groups a worldserver saved before the plugin ran.
 INSERT IGNORE INTO stratus_group_player (memberGuid, groupRealm, groupId)
   SELECT memberGuid, 0, guid FROM group_member;
