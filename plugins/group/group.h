@@ -121,6 +121,7 @@ typedef int (*gjob_reply)(stratus_req *req, gjob *j);
 typedef struct gop {
   gjob_fn mutate;      /* worker, in the home realm's transaction; may be NULL */
   gjob_reply done;     /* loop: events and the answer */
+  void (*events)(gjob *j); /* loop, right after the commit, before done; may be NULL */
   gjob_reply prepare;  /* loop, once the group is known; may be NULL */
   bool need_group;     /* no group is an error (else done runs with group_id 0) */
   bool readonly;       /* no transaction, no row lock */

@@ -150,6 +150,7 @@ static int unlink_next(stratus_req *req, void *job) {
 
 static int group_next(stratus_req *req, void *job) {
   gjob *j = job;
+  if (j->op->events) j->op->events(j);
   if (j->n_unlink == 0) return j->op->done(req, j);
   j->i_unlink = (size_t)-1;
   return unlink_next(req, j);

@@ -250,16 +250,18 @@ static void bind_layer(gjob *j) {
     free(b);
 }
 
-static int accept_done(stratus_req *req, void *job) {
-  gjob *j = job;
+/* Right after the home realm's commit, before any other step: events of one
+ * group go out in the order of its commits. */
+static void accept_events(gjob *j) {
   if (j->created) {
     bind_layer(j);
     group_ev_created(j->p, &j->g);
   } else {
     group_ev_member_added(j->p, &j->g, j->actor);
   }
-  return accept_reply_ok(req, j);
 }
+
+static int accept_done(stratus_req *req, void *job) { return accept_reply_ok(req, job); }
 
 static int pointer_work(stratus_db *db, stratus_req *req, void *job) {
   (void)req;
@@ -285,6 +287,7 @@ static int accept_group_next(stratus_req *req, void *job) {
   pool_of(pool, sizeof(pool), j->actor.realm);
   if (j->later_status)
     return later(HOST->req_submit(req, pool, undo_work, undo_done, 0));
+  accept_events(j);
   if (j->actor.realm != j->g.realm)
     return later(HOST->req_submit(req, pool, pointer_work, accept_done, 0));
   return accept_done(req, j);

@@ -191,14 +191,18 @@ static int write_group_work(stratus_db *db, stratus_req *req, void *job) {
   return gsql_load(db, j->home, j->g.id, false, &j->g);
 }
 
-static int accepted_reply(stratus_req *req, void *job) {
-  ljob *j = job;
+/* Right after the home realm's commit (events in the order of commits). */
+static void accepted_events(ljob *j) {
   if (j->created) {
     group_ev_created(j->p, &j->g);
-  } else {
-    for (size_t i = 0; i < j->n; i++)
-      if (j->m[i].added) group_ev_member_added(j->p, &j->g, j->m[i].who);
+    return;
   }
+  for (size_t i = 0; i < j->n; i++)
+    if (j->m[i].added) group_ev_member_added(j->p, &j->g, j->m[i].who);
+}
+
+static int accepted_reply(stratus_req *req, void *job) {
+  ljob *j = job;
   V1__RegisterAcceptedLfgGroupResponse r = V1__REGISTER_ACCEPTED_LFG_GROUP_RESPONSE__INIT;
   r.groupid = j->g.id;
   return HOST->req_reply(req, &r.base);
@@ -240,6 +244,7 @@ static int write_group_next(stratus_req *req, void *job) {
     j->irealm = j->nrealms;
     return undo_claims(req, j);
   }
+  accepted_events(j);
   j->irealm = 0;
   return fix_next(req, j);
 }

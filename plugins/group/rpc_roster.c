@@ -56,12 +56,13 @@ static int leave_mutate(stratus_db *db, stratus_req *req, gjob *j) {
 }
 
 static int leave_done(stratus_req *req, gjob *j) {
-  group_remove_events(j);
+  (void)j;
   V1__GroupLeaveResponse r = V1__GROUP_LEAVE_RESPONSE__INIT;
   return HOST->req_reply(req, &r.base);
 }
 
-static const gop leave_op = {.mutate = leave_mutate, .done = leave_done, .need_group = true,
+static const gop leave_op = {.mutate = leave_mutate, .done = leave_done,
+                             .events = group_remove_events, .need_group = true,
                              .online_set = true};
 
 static int leave_check(stratus_req *req, const void *request, void *job) {
@@ -87,13 +88,14 @@ static int uninvite_mutate(stratus_db *db, stratus_req *req, gjob *j) {
 }
 
 static int uninvite_done(stratus_req *req, gjob *j) {
-  group_remove_events(j);
+  (void)j;
   V1__UninviteResponse r = V1__UNINVITE_RESPONSE__INIT;
   return HOST->req_reply(req, &r.base);
 }
 
 static const gop uninvite_op = {.mutate = uninvite_mutate, .done = uninvite_done,
-                                .need_group = true, .online_set = true};
+                                .events = group_remove_events, .need_group = true,
+                                .online_set = true};
 
 static int uninvite_check(stratus_req *req, const void *request, void *job) {
   const V1__UninviteParams *in = request;
