@@ -91,6 +91,7 @@ void group_ev_created(group_plugin *p, const ggroup *g) {
   json_object_set_new(o, "Difficulty", json_integer(g->difficulty));
   json_object_set_new(o, "RaidDifficulty", json_integer(g->raid_difficulty));
   set_guid(o, "MasterLooterGuid", g, g->master_looter);
+  json_object_set_new(o, "LfgDungeonEntry", json_integer(g->lfg_dungeon));
   json_t *members = g->n ? json_array() : json_null();
   for (size_t i = 0; i < g->n; i++) {
     const gmember *m = &g->members[i];
@@ -104,7 +105,6 @@ void group_ev_created(group_plugin *p, const ggroup *g) {
     json_array_append_new(members, e);
   }
   json_object_set_new(o, "Members", members);
-  json_object_set_new(o, "LfgDungeonEntry", json_integer(g->lfg_dungeon));
   group_publish(p, "group.created", 2, o);
 }
 

@@ -179,11 +179,11 @@ static int message_done(stratus_req *req, gjob *j) {
   json_t *o = group_event_head(j->p, j->g.realm, j->g.id);
   json_object_set_new(o, "SenderGUID", group_u64(group_wire_guid(&j->g, j->actor)));
   json_object_set_new(o, "SenderName", json_string(j->actor_name));
+  json_object_set_new(o, "SenderChatTag", json_integer(j->c));
   json_object_set_new(o, "Language", json_integer(j->b));
   json_object_set_new(o, "Msg", json_string(j->text));
   json_object_set_new(o, "MessageType", json_integer(j->a));
   json_object_set_new(o, "Receivers", group_receivers(j->p, &j->g, nobody));
-  json_object_set_new(o, "SenderChatTag", json_integer(j->c));
   group_publish(j->p, "group.message.new", 10, o);
   V1__SendGroupMessageResponse r = V1__SEND_GROUP_MESSAGE_RESPONSE__INIT;
   return HOST->req_reply(req, &r.base);

@@ -392,6 +392,16 @@ static int member_of(stratus_req *req, sjob *j, uint64_t guid, uint32_t *low) {
   return 0;
 }
 
+/* The events carry level, class, power type, aura slot and flags as bytes. */
+static int snapshot_fits(stratus_req *req, const V1__PlayerStateSnapshot *s) {
+  bool bytes = s->level <= 0xFF && s->classid <= 0xFF && s->powertype <= 0xFF;
+  for (size_t i = 0; bytes && i < s->n_auras; i++)
+    bytes = s->auras[i]->slot <= 0xFF && s->auras[i]->flags <= 0xFF;
+  if (bytes) return 0;
+  return FAIL(STRATUS_GRPC_INVALID_ARGUMENT, "member %llu: level, classID, powerType and the "
+              "auras' slot and flags are bytes", (unsigned long long)s->memberguid);
+}
+
 static int bulk_check(stratus_req *req, const void *request, void *job) {
   const V1__BulkUpdateMemberStatesRequest *in = request;
   sjob *j = job;
@@ -403,6 +413,7 @@ static int bulk_check(stratus_req *req, const void *request, void *job) {
   uint32_t low;
   for (size_t i = 0; i < in->n_snapshots; i++) {
     int rc = member_of(req, j, in->snapshots[i]->memberguid, &low);
+    if (rc == 0) rc = snapshot_fits(req, in->snapshots[i]);
     if (rc != 0) return rc;
   }
   j->gateway = HOST->req_strdup(req, in->sourcegatewayid, in->sourcegatewayid ? strlen(in->sourcegatewayid) : 0);
@@ -448,6 +459,7 @@ static int update_check(stratus_req *req, const void *request, void *job) {
   s.powertype = in->powertype;
   s.power = in->power;
   s.maxpower = in->maxpower;
+  if ((rc = snapshot_fits(req, &s)) != 0) return rc;
   if (in->_instance_id_case == V1__UPDATE_MEMBER_STATE_REQUEST___INSTANCE_ID_INSTANCE_ID) {
     s._instance_id_case = V1__PLAYER_STATE_SNAPSHOT___INSTANCE_ID_INSTANCE_ID;
     s.instanceid = in->instanceid;

@@ -31,10 +31,10 @@ U8, U32, U64, STR, BOOL, GUIDS = "u8", "u32", "u64", "str", "bool", "[]u64"
 HEAD = [("ServiceID", STR), ("RealmID", U32), ("GroupID", U32)]
 MEMBER = [("MemberGUID", U64), ("MemberFlags", U8), ("MemberName", STR), ("IsOnline", BOOL),
           ("SubGroup", U8), ("Roles", U8)]
-AURA = [("Slot", U32), ("SpellID", U32), ("Flags", U32)]
-STATE = [("MemberGUID", U64), ("Online", BOOL), ("Level", U32), ("Class", U32),
+AURA = [("Slot", U8), ("SpellID", U32), ("Flags", U8)]
+STATE = [("MemberGUID", U64), ("Online", BOOL), ("Level", U8), ("Class", U8),
          ("ZoneID", U32), ("MapID", U32), ("Health", U32), ("MaxHealth", U32),
-         ("PowerType", U32), ("Power", U32), ("MaxPower", U32), ("AurasKnown", BOOL),
+         ("PowerType", U8), ("Power", U32), ("MaxPower", U32), ("AurasKnown", BOOL),
          ("Auras", ("[]", AURA)), ("DeadKnown", BOOL), ("Dead", BOOL), ("GhostKnown", BOOL),
          ("Ghost", BOOL)]
 SOURCE = [("SourceGatewayID", STR), ("SourceWorldserverID", STR)]
@@ -44,7 +44,7 @@ EVENTS = {
     "group.created": (2, HEAD + [("LeaderGUID", U64), ("LootMethod", U8), ("LooterGUID", U64),
                                  ("LootThreshold", U8), ("GroupType", U8), ("Difficulty", U8),
                                  ("RaidDifficulty", U8), ("MasterLooterGuid", U64),
-                                 ("Members", ("[]", MEMBER)), ("LfgDungeonEntry", U32)]),
+                                 ("LfgDungeonEntry", U32), ("Members", ("[]", MEMBER))]),
     "group.member.online.changed": (3, HEAD + [("MemberGUID", U64), ("IsOnline", BOOL),
                                                ("OnlineMembers", GUIDS)]),
     "group.member.left": (4, HEAD + [("MemberGUID", U64), ("MemberName", STR),
@@ -58,8 +58,8 @@ EVENTS = {
                                       ("NewLooterThreshold", U8), ("OnlineMembers", GUIDS)]),
     "group.converted.raid": (9, HEAD + [("Leader", U64), ("OnlineMembers", GUIDS)]),
     "group.message.new": (10, HEAD + [("SenderGUID", U64), ("SenderName", STR),
-                                      ("Language", U32), ("Msg", STR), ("MessageType", U8),
-                                      ("Receivers", GUIDS), ("SenderChatTag", U8)]),
+                                      ("SenderChatTag", U8), ("Language", U32), ("Msg", STR),
+                                      ("MessageType", U8), ("Receivers", GUIDS)]),
     "group.targeticons.new": (11, HEAD + [("Updater", U64), ("Target", U64), ("IconID", U8),
                                           ("Receivers", GUIDS)]),
     # DungeonDifficulty and RaidDifficulty are omitempty pointers: one of them.

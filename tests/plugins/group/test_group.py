@@ -334,6 +334,9 @@ class GroupRpc(GroupCase):
             realmID=1, snapshots=[pb.PlayerStateSnapshot(memberGUID=scoped(2, 1))]), INVALID)
         self.fails("BulkUpdateMemberStates", pb.BulkUpdateMemberStatesRequest(realmID=1),
                    INVALID)
+        self.fails("BulkUpdateMemberStates", pb.BulkUpdateMemberStatesRequest(
+            realmID=1, snapshots=[pb.PlayerStateSnapshot(memberGUID=45, level=256,
+                                                         timestampMs=9000)]), INVALID, "bytes")
         # a partial snapshot keeps the vitals
         part = pb.PlayerStateSnapshot(memberGUID=45, online=True, zoneID=14, timestampMs=6000)
         self.ok("BulkUpdateMemberStates", pb.BulkUpdateMemberStatesRequest(
