@@ -232,11 +232,20 @@ void group_watch(group_plugin *p);
 int group_subscribe(group_plugin *p);
 void group_player_changed(group_plugin *p, uint32_t realm, uint32_t low, bool online);
 
-/* rpc_state.c: member states and placements (volatile) */
+/* group_state.c: member states and placements (volatile) */
 void group_catch_up(group_plugin *p, const ggroup *g, gplayer who);
 void group_state_forget(group_plugin *p, uint32_t realm, uint32_t low);
 void group_states_free(group_plugin *p);
 gstate *group_state(group_plugin *p, uint32_t realm, uint32_t low);
+gstate *group_state_put(group_plugin *p, uint32_t realm, uint32_t low);
+void group_state_apply(group_plugin *p, gstate *s, const V1__PlayerStateSnapshot *in,
+                       const char *gateway, const char *worldserver, uint64_t ts);
+void group_state_fields(json_t *o, const gstate *s, uint64_t guid);
+json_t *group_states_head(group_plugin *p, uint32_t realm, uint32_t group, const char *gw,
+                          const char *ws);
+bool group_state_suppressed(group_plugin *p, const gplayer *members, size_t n, gplayer src);
+json_t *group_receivers_of(group_plugin *p, uint32_t home, const gplayer *m, size_t n);
+uint64_t group_wall_ms(void);
 
 /* the methods */
 extern const stratus_method group_methods[];

@@ -22,7 +22,6 @@
 #include "rpc.h"
 
 #define FAIL(...) HOST->req_fail(req, __VA_ARGS__)
-#define U(x) STRATUS_SQL_UINT_V(x)
 #define MAX_REALMS 16
 
 typedef struct lmember {
