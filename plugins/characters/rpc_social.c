@@ -211,8 +211,9 @@ static bool add_checks(chars *st, stratus_call *call, social_job *j, uint32_t re
 static void add_friend(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
                        void *ud) {
   const V1__AddFriendRequest *req = (const void *)msg;
-  social_job j = {.st = ud, .call = call, .op = SOCIAL_ADD_FRIEND, .realm = req->realmid,
-                  .note = req->note};
+  chars *st = ud;
+  social_job j = {.st = st, .call = call, .op = SOCIAL_ADD_FRIEND, .realm = req->realmid,
+                  .note = req->note, .two_side_add_friend = st->cfg->two_side_add_friend};
   (void)ctx;
   if (!chars_text_ok(call, req->note, SOCIAL_NOTE_CHARS, "note")) return;
   if (add_checks(ud, call, &j, req->realmid, req->playerguid, req->friendguid, "friendGUID"))

@@ -29,6 +29,8 @@ typedef struct social_job {
   social_op op;
   uint32_t realm, player, other;
   const char *note; /* the request's, valid until the reply */
+  /* Config the worker needs, copied on the loop: a reload may free st->cfg. */
+  bool two_side_add_friend;
   /* NotifyStatusChange */
   uint8_t status;
   uint32_t area, level, cls;

@@ -84,7 +84,7 @@ static int add_body(stratus_db *db, void *arg) {
     j->result = friend ? FRIEND_NOT_FOUND : FRIEND_IGNORE_NOT_FOUND;
     return 0;
   }
-  if (friend && !j->st->cfg->two_side_add_friend &&
+  if (friend && !j->two_side_add_friend &&
       online_team(j->player_race) != online_team(j->other_race)) {
     j->result = FRIEND_ENEMY;
     return 0;
