@@ -87,6 +87,37 @@ bool chars_name_ok(stratus_call *call, const char *s, const char *what) {
   return chars_text_ok(call, s, CHAR_NAME_CHARS, what);
 }
 
+int chars_use_realm(stratus_req *req, uint32_t realm) {
+  if (realm == 0) return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "realmID is 0");
+  if (HOST->req_use_realm(req, realm) != 0)
+    return HOST->req_fail(req, STRATUS_GRPC_NOT_FOUND, "realm %u has no [db.characters.%u]",
+                          realm, realm);
+  return 0;
+}
+
+int chars_guid(stratus_req *req, uint32_t caller, uint64_t guid, const char *what,
+               uint32_t *realm, uint32_t *low) {
+  if (guid_resolve(caller, guid, realm, low)) return 0;
+  if (guid == 0) return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s is 0", what);
+  return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s %llu is not a player GUID", what,
+                        (unsigned long long)guid);
+}
+
+int chars_text(stratus_req *req, const char *s, int max_chars, const char *what) {
+  size_t n;
+  if (!stratus_utf8_valid(s, strlen(s), &n))
+    return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
+  if (n > (size_t)max_chars)
+    return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT,
+                          "%s has %zu characters; at most %d are allowed", what, n, max_chars);
+  return 0;
+}
+
+int chars_name(stratus_req *req, const char *s, const char *what) {
+  if (!s[0]) return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s is empty", what);
+  return chars_text(req, s, CHAR_NAME_CHARS, what);
+}
+
 int chars_submit(chars *st, stratus_call *call, uint32_t realm, stratus_db_work work,
                  stratus_db_done done, void *job) {
   char pool[32];
@@ -168,11 +199,14 @@ static void register_metrics(chars *st) {
 
 static int register_methods(chars *st) {
   const chars_method *tables[] = {chars_online_methods, chars_lookup_methods,
-                                  chars_login_methods, chars_account_methods,
-                                  chars_social_methods};
+                                  chars_login_methods, chars_account_methods};
+  int rc = HOST->methods_register(st->ctx, &v1__characters_service__descriptor,
+                                  chars_social_methods, CHARS_SOCIAL_METHODS,
+                                  sizeof(stratus_method), st);
+  if (rc != 0) return rc;
   for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
     for (const chars_method *m = tables[t]; m->name; m++) {
-      int rc = HOST->rpc_register(st->ctx, &v1__characters_service__descriptor, m->name,
+      rc = HOST->rpc_register(st->ctx, &v1__characters_service__descriptor, m->name,
                                   m->handler, st);
       if (rc != 0) {
         STRATUS_ERROR(HOST, st->ctx, "cannot serve %s: %s", m->name, stratus_strerror(rc));
@@ -212,7 +246,9 @@ static int chars_init(stratus_ctx *ctx, const void *config, void **state) {
   register_metrics(st);
   int rc = STRATUS_ENOMEM;
   if (items_create(st) != 0 || notify_create(st) != 0 || guilds_create(st) != 0) goto fail;
-  if ((rc = register_methods(st)) != 0 || (rc = chars_events_subscribe(st)) != 0) goto fail;
+  if ((rc = register_methods(st)) != 0 || (rc = chars_events_subscribe(st)) != 0 ||
+      (rc = chars_presence_provide(st)) != 0)
+    goto fail;
   st->prune_timer = HOST->timer_start(ctx, 10000, 10000, prune, st);
   if (!st->prune_timer) {
     rc = STRATUS_ENOMEM;
@@ -278,7 +314,8 @@ static const stratus_plugin chars_plugin = {
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {
   if (!STRATUS_HOST_HAS(api, rpc_register) || !STRATUS_HOST_HAS(api, db_submit) ||
-      !STRATUS_HOST_HAS(api, event_subscribe) || !STRATUS_HOST_HAS(api, db_transaction))
+      !STRATUS_HOST_HAS(api, event_subscribe) || !STRATUS_HOST_HAS(api, db_transaction) ||
+      !STRATUS_HOST_HAS(api, presence_provide))
     return NULL;
   chars_host = api;
   return &chars_plugin;

@@ -101,6 +101,22 @@ void chars_submit_copy(chars *st, stratus_call *call, uint32_t realm, const void
 /* Answers a call whose job failed with the matching gRPC status. */
 void chars_fail_job(stratus_call *call, int result, const char *error, uint32_t realm);
 
+/* ---- checks of declared methods (loop): 0, or the req_fail code to return ---- */
+
+/* Runs the method on the realm's pool: INVALID_ARGUMENT for realm 0,
+ * NOT_FOUND for a realm without [db.characters.<realm>]. */
+int chars_use_realm(stratus_req *req, uint32_t realm);
+/* A player GUID of a caller of realm `caller` (INVALID_ARGUMENT naming `what`). */
+int chars_guid(stratus_req *req, uint32_t caller, uint64_t guid, const char *what,
+               uint32_t *realm, uint32_t *low);
+/* Valid UTF-8 of at most max_chars characters. */
+int chars_text(stratus_req *req, const char *s, int max_chars, const char *what);
+/* A name of 1..12 characters. */
+int chars_name(stratus_req *req, const char *s, const char *what);
+
+#define CHARS_SOCIAL_METHODS 7
+extern const stratus_method chars_social_methods[CHARS_SOCIAL_METHODS]; /* rpc_social.c */
+
 /* ---- rpc_*.c: method handlers ---------------------------------------------- */
 
 typedef struct chars_method {
@@ -112,7 +128,6 @@ extern const chars_method chars_online_methods[]; /* rpc_online.c */
 extern const chars_method chars_lookup_methods[]; /* rpc_lookup.c */
 extern const chars_method chars_login_methods[];  /* rpc_login.c */
 extern const chars_method chars_account_methods[]; /* rpc_account.c */
-extern const chars_method chars_social_methods[]; /* rpc_social.c */
 
 /* Fills a CharacterByNameResponse.Char-shaped record from an online entry. */
 void chars_fill_short(const oc_char *c, uint32_t viewer,
@@ -141,6 +156,12 @@ size_t notify_publish(chars *st, uint32_t realm, uint32_t low, uint8_t race, uin
                       size_t n);
 /* May a player of race `viewer` see the online state of race `subject`? */
 bool chars_visible(const chars *st, uint8_t viewer, uint8_t subject);
+
+/* ---- presence.c: the one owner of who is online (sdk presence.h) ------------ */
+
+int chars_presence_provide(chars *st);
+/* Tells the host's presence watchers about a change of c (STRATUS_PRESENCE_*). */
+void chars_presence_report(chars *st, int change, const oc_char *c);
 
 /* ---- guilds.c: guild names of online characters ------------------------------- */
 

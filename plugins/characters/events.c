@@ -128,8 +128,12 @@ static void on_login(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   chars_count_event(st, e->subject, names[res]);
   if (c) {
     guilds_want(st, ev.realm, c->guild_id);
-    if (res == OC_ADDED)
+    if (res == OC_ADDED) {
+      c->online_ms = HOST->now_ms(ctx);
       notify_queue(st, ev.realm, ev.low, c->race, 1, c->zone, c->level, c->cls);
+    }
+    chars_presence_report(st, res == OC_ADDED ? STRATUS_PRESENCE_ONLINE
+                                              : STRATUS_PRESENCE_UPDATED, c);
   }
   chars_update_online_gauge(st, ev.realm);
   json_decref(p);
@@ -139,6 +143,7 @@ static void on_login(stratus_ctx *ctx, const stratus_event *e, void *ud) {
 static void go_offline(chars *st, oc_char *c, int64_t time) {
   uint32_t realm = guid_key_realm(c->key), low = guid_key_low(c->key);
   uint8_t race = c->race;
+  chars_presence_report(st, STRATUS_PRESENCE_OFFLINE, c);
   online_remove(&st->oc, c, time, HOST->now_ms(st->ctx));
   notify_queue(st, realm, low, race, 0, 0, 0, 0);
 }
@@ -180,6 +185,7 @@ static void apply_update(chars *st, json_t *u, uint32_t realm, const char *gw) {
   if ((v = json_object_get(u, "z")) && json_is_integer(v)) online_set_zone(&st->oc, c, u32_of(u, "z"));
   if ((v = json_object_get(u, "m")) && json_is_integer(v)) c->map = u32_of(u, "m");
   if ((v = json_object_get(u, "a")) && json_is_integer(v)) c->area = u32_of(u, "a");
+  chars_presence_report(st, STRATUS_PRESENCE_UPDATED, c);
 }
 
 static void on_updates(stratus_ctx *ctx, const stratus_event *e, void *ud) {
@@ -300,6 +306,7 @@ static void on_guild_member(stratus_ctx *ctx, const stratus_event *e, void *ud) 
     online_set_guild(&st->oc, c, guild);
   else if (c && c->guild_id == guild)
     online_set_guild(&st->oc, c, 0);
+  if (c) chars_presence_report(st, STRATUS_PRESENCE_UPDATED, c);
   chars_count_event(st, e->subject, c ? "applied" : "unknown");
   json_decref(p);
 }

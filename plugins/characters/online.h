@@ -36,6 +36,7 @@ typedef struct oc_char {
   uint8_t race, cls, gender, level;
   float x, y, z;
   int64_t since; /* EventTimeUnixNano of the login; 0 = unknown */
+  uint64_t online_ms; /* the host clock when it came online (presence) */
   oc_gateway *gw;
   struct oc_char *gw_prev, *gw_next;
   uint32_t slot; /* index in its realm's arrays */
