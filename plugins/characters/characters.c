@@ -198,7 +198,7 @@ static void register_metrics(chars *st) {
 /* ---- lifecycle -------------------------------------------------------------- */
 
 static int register_methods(chars *st) {
-  const chars_method *tables[] = {chars_online_methods, chars_lookup_methods};
+  const chars_method *tables[] = {chars_online_methods};
   const ProtobufCServiceDescriptor *svc = &v1__characters_service__descriptor;
   int rc = HOST->methods_register(st->ctx, svc, chars_social_methods, CHARS_SOCIAL_METHODS,
                                   sizeof(stratus_method), st);
@@ -207,6 +207,9 @@ static int register_methods(chars *st) {
                                 sizeof(stratus_method), st);
   if (rc == 0)
     rc = HOST->methods_register(st->ctx, svc, chars_login_methods, CHARS_LOGIN_METHODS,
+                                sizeof(stratus_method), st);
+  if (rc == 0)
+    rc = HOST->methods_register(st->ctx, svc, chars_lookup_methods, CHARS_LOOKUP_METHODS,
                                 sizeof(stratus_method), st);
   if (rc != 0) return rc;
   for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {

@@ -114,6 +114,8 @@ int chars_text(stratus_req *req, const char *s, int max_chars, const char *what)
 /* A name of 1..12 characters. */
 int chars_name(stratus_req *req, const char *s, const char *what);
 
+#define CHARS_LOOKUP_METHODS 2
+extern const stratus_method chars_lookup_methods[CHARS_LOOKUP_METHODS]; /* rpc_lookup.c */
 #define CHARS_LOGIN_METHODS 2
 extern const stratus_method chars_login_methods[CHARS_LOGIN_METHODS]; /* rpc_login.c */
 #define CHARS_ACCOUNT_METHODS 3
@@ -129,7 +131,6 @@ typedef struct chars_method {
 } chars_method;
 
 extern const chars_method chars_online_methods[]; /* rpc_online.c */
-extern const chars_method chars_lookup_methods[]; /* rpc_lookup.c */
 
 /* Fills a CharacterByNameResponse.Char-shaped record from an online entry. */
 void chars_fill_short(const oc_char *c, uint32_t viewer,
