@@ -116,7 +116,6 @@ static void on_login(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   oc_login ev;
   oc_char *c;
   json_t *p = parse(st, e);
-  (void)ctx;
   if (!p) return;
   if (!login_of(p, &ev)) {
     chars_count_event(st, e->subject, "invalid");
@@ -192,7 +191,6 @@ static void on_updates(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   chars *st = ud;
   const char *gw;
   json_t *p = parse(st, e);
-  (void)ctx;
   if (!p) return;
   json_t *updates = json_object_get(p, "Updates");
   if (!gateway_of(p, &gw)) {
@@ -232,7 +230,6 @@ static void on_gateway_removed(stratus_ctx *ctx, const stratus_event *e, void *u
   chars *st = ud;
   json_t *p = parse(st, e);
   json_t *id = p ? json_object_get(p, "ID") : NULL;
-  (void)ctx;
   if (!p) return;
   uint32_t realm = u32_of(p, "RealmID");
   int64_t time = time_of(p);
@@ -260,7 +257,6 @@ static void on_chars_unhealthy(stratus_ctx *ctx, const stratus_event *e, void *u
   chars *st = ud;
   const char *gw;
   json_t *p = parse(st, e);
-  (void)ctx;
   if (!p) return;
   uint32_t realm = u32_of(p, "RealmID");
   int64_t time = time_of(p);
@@ -288,7 +284,6 @@ static void on_chars_unhealthy(stratus_ctx *ctx, const stratus_event *e, void *u
 static void on_guild_member(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   chars *st = ud;
   json_t *p = parse(st, e);
-  (void)ctx;
   if (!p) return;
   uint32_t realm = u32_of(p, "RealmID"), guild = u32_of(p, "GuildID"), r, low;
   json_t *name = json_object_get(p, "GuildName");

@@ -83,7 +83,6 @@ static void scan_node(const void *node, VISIT which, void *arg) {
 
 static void logout_db_done(stratus_ctx *ctx, void *arg, int result, const char *error) {
   chat_logout_job *j = arg;
-  (void)ctx;
   if (result != 0)
     STRATUS_WARN(host, j->plugin->ctx, "realm %" PRIu32 " logout of %" PRIu64
                  ": channel lookup failed: %s", j->realm, j->guid, error);
@@ -125,7 +124,6 @@ static json_t *payload_of(const stratus_event *ev) {
 
 static void on_logged_out(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   json_t *p = payload_of(ev);
-  (void)ctx;
   if (!p) return;
   json_int_t realm = json_integer_value(json_object_get(p, "RealmID"));
   json_int_t guid = json_integer_value(json_object_get(p, "CharGUID"));
@@ -137,7 +135,6 @@ static void on_logged_out(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
 /* char.chars.unhealthy.gw: a gateway died with these characters on it. */
 static void on_unhealthy(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   json_t *p = payload_of(ev);
-  (void)ctx;
   if (!p) return;
   json_int_t realm = json_integer_value(json_object_get(p, "RealmID"));
   json_t *guids = json_object_get(p, "CharactersGUID"); /* null: nobody */
@@ -194,19 +191,16 @@ static int chat_init(stratus_ctx *ctx, const void *config, void **state) {
 
 /* Every key is read when used: a new value applies to the next call. */
 static int chat_reconfigure(stratus_ctx *ctx, void *state, const void *config) {
-  (void)ctx;
   ((chat_plugin *)state)->config = config;
   return 0;
 }
 
 static void chat_stop(stratus_ctx *ctx, void *state) {
-  (void)ctx;
   ((chat_plugin *)state)->stopped = true;
 }
 
 static void chat_destroy(stratus_ctx *ctx, void *state) {
   chat_plugin *p = state;
-  (void)ctx;
   chat_channels_free(p);
   free(p->routes);
   free(p);

@@ -142,7 +142,6 @@ void chat_touch(chat_channel *ch) {
 static void write_done(stratus_ctx *ctx, void *arg, int result, const char *error) {
   chat_write_job *j = arg;
   chat_channel *ch = j->channel;
-  (void)ctx;
   ch->busy = false;
   if (result == 0) {
     finish(ch, &j->plan, j->new_ac_id);
@@ -206,7 +205,6 @@ static void lookup_done(stratus_ctx *ctx, void *arg, int result, const char *err
   chat_lookup_job *j = arg;
   chat_channel *ch = j->channel;
   chat_op *op = ch->head;
-  (void)ctx;
   if (result != 0) {
     lookup_failed(ch, result, j->db_errno, error);
   } else {
@@ -243,7 +241,6 @@ static void online_done(stratus_ctx *ctx, int status, const char *message,
   chat_channel *ch = oc->channel;
   chat_op *op = ch->head;
   const V1__CharacterOnlineByNameResponse *r = (const void *)response;
-  (void)ctx;
   chat_lookup_job *j = calloc(1, sizeof(*j));
   if (status == STRATUS_GRPC_OK) {
     op->found = r->character != NULL;
@@ -393,7 +390,6 @@ static void load_done(stratus_ctx *ctx, void *arg, int result, const char *error
   chat_load_job *j = arg;
   chat_plugin *p = j->plugin;
   chat_channel *ch = chat_channel_find(p, j->realm, j->team, j->key);
-  (void)ctx;
   if (!ch) { /* cannot happen: a loading channel is never forgotten */
     free_load_job(j);
     return;

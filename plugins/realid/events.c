@@ -122,7 +122,6 @@ static json_t *parse(const stratus_event *ev) {
 static void on_login(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   realid *st = ud;
   json_t *p = parse(e);
-  (void)ctx;
   if (!p) return;
   pres_login ev = {.realm = u32_of(p, "RealmID"), .account = u32_of(p, "AccountID"),
                    .zone = u32_of(p, "CharZone"), .level = u32_of(p, "CharLevel"),
@@ -157,7 +156,6 @@ static void on_logout(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   realid *st = ud;
   uint32_t realm, low;
   json_t *p = parse(e);
-  (void)ctx;
   if (!p) return;
   realm = u32_of(p, "RealmID");
   if (guid_resolve(realm, u64_of(p, "CharGUID"), &realm, &low)) {
@@ -172,7 +170,6 @@ static void on_updates(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   realid *st = ud;
   json_t *p = parse(e), *u;
   size_t i;
-  (void)ctx;
   if (!p) return;
   uint32_t realm = u32_of(p, "RealmID");
   json_t *updates = json_object_get(p, "Updates");
@@ -219,7 +216,6 @@ static void drop_gateway_chars(realid *st, uint32_t realm, const char *gw, json_
 static void on_gateway_gone(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   realid *st = ud;
   json_t *p = parse(e);
-  (void)ctx;
   if (!p) return;
   bool registry = strcmp(e->subject, "sr.gw.removed.unhealthy") == 0;
   const char *gw = str_of(p, registry ? "ID" : "GatewayID", PRES_GATEWAY_BYTES);
@@ -267,7 +263,6 @@ static void boot_free(boot *b) {
 /* Whatever the characters plugin does, requests wait at most this long. */
 static void boot_deadline(stratus_ctx *ctx, stratus_timer *t, void *ud) {
   realid *st = ud;
-  (void)t;
   if (st->ready) return;
   STRATUS_WARN(HOST, ctx, "online characters not all known after %d ms; serving anyway",
                BOOT_DEADLINE_MS);

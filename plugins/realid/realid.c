@@ -98,7 +98,6 @@ void realid_reload_friends(realid *st) {
 
 static void refresh(stratus_ctx *ctx, stratus_timer *t, void *ud) {
   realid *st = ud;
-  (void)ctx, (void)t;
   realid_reload_friends(st);
   /* Forget request counters whose hour is over. */
   uint64_t now = HOST->now_ms(st->ctx);
@@ -198,13 +197,11 @@ static int realid_reconfigure(stratus_ctx *ctx, void *state, const void *config)
 }
 
 static void realid_stop(stratus_ctx *ctx, void *state) {
-  (void)ctx;
   ((realid *)state)->stopped = true;
 }
 
 static void realid_destroy(stratus_ctx *ctx, void *state) {
   realid *st = state;
-  (void)ctx;
   if (!st) return;
   while (st->parked) { /* only when the host gave up waiting for in-flight calls */
     rid_job *next = st->parked->next;

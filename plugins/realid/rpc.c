@@ -176,7 +176,6 @@ static void fail_job(stratus_call *call, int result, const char *error) {
 static void request_done(stratus_ctx *ctx, void *arg, int result, const char *error) {
   rid_job *j = arg;
   const char *labels[] = {j->accept ? "accept" : "add", "error"};
-  (void)ctx;
   if (result != 0) {
     fail_job(j->call, result, error);
   } else {
@@ -260,7 +259,6 @@ static void add_by_email(stratus_ctx *ctx, stratus_call *call, const ProtobufCMe
                          void *ud) {
   const V1__AddRealIDFriendByEmailRequest *req = (const void *)msg;
   realid *st = ud;
-  (void)ctx;
   if (!email_ok(req->email)) {
     HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "email is not an e-mail address");
     return;
@@ -279,7 +277,6 @@ static void accept_friend(stratus_ctx *ctx, stratus_call *call, const ProtobufCM
                           void *ud) {
   const V1__AcceptRealIDFriendRequest *req = (const void *)msg;
   realid *st = ud;
-  (void)ctx;
   if (req->requesteraccountid == 0) {
     HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "requesterAccountID is 0");
     return;
@@ -297,7 +294,6 @@ static void accept_friend(stratus_ctx *ctx, stratus_call *call, const ProtobufCM
 
 static void check_done(stratus_ctx *ctx, void *arg, int result, const char *error) {
   rid_check_job *j = arg;
-  (void)ctx;
   if (result != 0) {
     fail_job(j->call, result, error);
   } else {
@@ -312,7 +308,6 @@ static void are_friends(stratus_ctx *ctx, stratus_call *call, const ProtobufCMes
                         void *ud) {
   const V1__AreRealIDFriendsRequest *req = (const void *)msg;
   realid *st = ud;
-  (void)ctx;
   if (req->accountid == 0 || req->friendaccountid == 0) {
     HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "accountID and friendAccountID must not be 0");
     return;

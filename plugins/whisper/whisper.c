@@ -62,18 +62,15 @@ static int whisper_init(stratus_ctx *ctx, const void *config, void **state) {
 }
 
 static int whisper_reconfigure(stratus_ctx *ctx, void *state, const void *config) {
-  (void)ctx;
   ((whisper_plugin *)state)->config = config;
   return 0;
 }
 
 static void whisper_stop(stratus_ctx *ctx, void *state) {
-  (void)ctx;
   ((whisper_plugin *)state)->stopped = true;
 }
 
 static void whisper_destroy(stratus_ctx *ctx, void *state) {
-  (void)ctx;
   whisper_directory_free(state);
   whisper_groups_free(state);
   free(state);

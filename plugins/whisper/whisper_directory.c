@@ -121,7 +121,6 @@ static const char *gateway_of(json_t *o, const char *key) {
 static void on_logged_in(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   json_t *o = whisper_payload(ev);
-  (void)ctx;
   if (!o) return;
   uint32_t realm = (uint32_t)whisper_uint(o, "RealmID", UINT32_MAX);
   uint64_t guid = low_guid(realm, whisper_uint(o, "CharGUID", UINT64_MAX));
@@ -166,7 +165,6 @@ static void drop(whisper_plugin *p, uint32_t realm, uint64_t guid, const char *g
 
 static void on_logged_out(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   json_t *o = whisper_payload(ev);
-  (void)ctx;
   if (!o) return;
   drop(ud, (uint32_t)whisper_uint(o, "RealmID", UINT32_MAX), whisper_uint(o, "CharGUID", UINT64_MAX),
        gateway_of(o, "GatewayID"));
@@ -176,7 +174,6 @@ static void on_logged_out(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
 static void on_updates(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   json_t *o = whisper_payload(ev), *updates;
-  (void)ctx;
   if (!o) return;
   uint32_t realm = (uint32_t)whisper_uint(o, "RealmID", UINT32_MAX);
   updates = json_object_get(o, "Updates"); /* null: none */
@@ -192,7 +189,6 @@ static void on_updates(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
 
 static void on_unhealthy_chars(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   json_t *o = whisper_payload(ev);
-  (void)ctx;
   if (!o) return;
   uint32_t realm = (uint32_t)whisper_uint(o, "RealmID", UINT32_MAX);
   const char *gateway = gateway_of(o, "GatewayID");
@@ -228,7 +224,6 @@ static void scan_gateway(const void *node, VISIT which, void *arg) {
 static void on_gateway_removed(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   json_t *o = whisper_payload(ev);
-  (void)ctx;
   if (!o) return;
   gateway_scan s = {gateway_of(o, "ID"), NULL, 0, 0};
   if (s.gateway) twalk_r(p->by_guid, scan_gateway, &s);

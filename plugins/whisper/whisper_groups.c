@@ -182,7 +182,6 @@ static void set_roster(whisper_plugin *p, uint32_t realm, uint64_t id, json_t *m
 static void on_proposal_accepted(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   group_event e;
-  (void)ctx;
   if (!group_event_of(ev, &e)) return;
   uint32_t home = (uint32_t)whisper_uint(e.payload, "LeaderRealmID", UINT32_MAX);
   set_roster(p, home ? home : e.realm, e.id, json_object_get(e.payload, "Members"),
@@ -194,7 +193,6 @@ static void on_proposal_accepted(stratus_ctx *ctx, const stratus_event *ev, void
 static void on_group_created(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   group_event e;
-  (void)ctx;
   if (!group_event_of(ev, &e)) return;
   json_t *members = json_object_get(e.payload, "Members");
   bool lfg = (whisper_uint(e.payload, "GroupType", 255) & LFG_GROUP_FLAG) ||
@@ -215,7 +213,6 @@ static void on_group_created(stratus_ctx *ctx, const stratus_event *ev, void *ud
 static void on_member_added(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   group_event e;
-  (void)ctx;
   if (!group_event_of(ev, &e)) return;
   player_key k = player_of(e.realm, whisper_uint(e.payload, "MemberGUID", UINT64_MAX));
   lfg_group *g = find_group(p, e.realm, e.id);
@@ -228,7 +225,6 @@ static void on_member_added(stratus_ctx *ctx, const stratus_event *ev, void *ud)
 static void on_member_left(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   group_event e;
-  (void)ctx;
   if (!group_event_of(ev, &e)) return;
   player_key k = player_of(e.realm, whisper_uint(e.payload, "MemberGUID", UINT64_MAX));
   lfg_member *m = find_member(p, k.realm, k.guid);
@@ -240,7 +236,6 @@ static void on_member_left(stratus_ctx *ctx, const stratus_event *ev, void *ud) 
 static void on_disband(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   group_event e;
-  (void)ctx;
   if (!group_event_of(ev, &e)) return;
   lfg_group *g = find_group(p, e.realm, e.id);
   if (g) drop_group(p, g);

@@ -179,7 +179,6 @@ void whisper_handle(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage
   whisper_plugin *p = ud;
   uint64_t sender = req->senderguid;
   const whisper_char *to = NULL;
-  (void)ctx;
   if (!check(p, call, req, &sender)) return;
   switch (resolve(p, req, &to)) {
   case NOT_FOUND: refuse(p, call, "not_found"); return;
