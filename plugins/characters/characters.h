@@ -141,6 +141,15 @@ bool chars_visible(const chars *st, uint8_t viewer, uint8_t subject);
 int chars_presence_provide(chars *st);
 /* Tells the host's presence watchers about a change of c (STRATUS_PRESENCE_*). */
 void chars_presence_report(chars *st, int change, const oc_char *c);
+/* A character going offline, kept to report it after its removal (watchers
+ * run after the owner applied the change). */
+typedef struct chars_gone {
+  stratus_presence p;
+  char name[OC_NAME_BYTES + 1];
+  char gateway[OC_GATEWAY_BYTES + 1];
+} chars_gone;
+void chars_presence_keep(const oc_char *c, chars_gone *out);
+void chars_presence_gone(chars *st, const chars_gone *g);
 
 /* ---- guilds.c: guild names of online characters ------------------------------- */
 

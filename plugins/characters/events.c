@@ -142,8 +142,10 @@ static void on_login(stratus_ctx *ctx, const stratus_event *e, void *ud) {
 static void go_offline(chars *st, oc_char *c, int64_t time) {
   uint32_t realm = guid_key_realm(c->key), low = guid_key_low(c->key);
   uint8_t race = c->race;
-  chars_presence_report(st, STRATUS_PRESENCE_OFFLINE, c);
+  chars_gone gone;
+  chars_presence_keep(c, &gone);
   online_remove(&st->oc, c, time, HOST->now_ms(st->ctx));
+  chars_presence_gone(st, &gone);
   notify_queue(st, realm, low, race, 0, 0, 0, 0);
 }
 

@@ -5,6 +5,7 @@
  * The staleness rule is the cache's (online.h): the gateway holding the
  * character, then the event time.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "characters.h"
@@ -96,4 +97,16 @@ void chars_presence_report(chars *st, int change, const oc_char *c) {
   stratus_presence p;
   fill(&p, c);
   HOST->presence_changed(st->ctx, change, &p);
+}
+
+void chars_presence_keep(const oc_char *c, chars_gone *out) {
+  fill(&out->p, c);
+  memcpy(out->name, c->name, sizeof(out->name));
+  snprintf(out->gateway, sizeof(out->gateway), "%s", out->p.gateway_id);
+  out->p.name = out->name;
+  out->p.gateway_id = out->gateway;
+}
+
+void chars_presence_gone(chars *st, const chars_gone *g) {
+  HOST->presence_changed(st->ctx, STRATUS_PRESENCE_OFFLINE, &g->p);
 }
