@@ -39,14 +39,19 @@ static int by_guid(void *state, uint32_t realm, uint32_t low, stratus_presence_e
   return n;
 }
 
+/* Realm 0: the character of that name on every realm (whispers without a
+ * realm need them all, to find the one or to answer "ambiguous"). */
 static int by_name(void *state, uint32_t realm, const char *name, stratus_presence_each each,
                    void *ud) {
   chars *st = state;
   size_t len = name ? strlen(name) : 0;
-  if (len == 0 || len > OC_NAME_BYTES) return 0;
-  const oc_char *c = online_find_name(&st->oc, realm, name, len);
   int n = 0;
-  if (c) visit(c, each, ud, &n);
+  if (len == 0 || len > OC_NAME_BYTES) return 0;
+  for (size_t r = 0; r < st->oc.nrealms; r++) {
+    uint32_t id = st->oc.realms[r]->id;
+    const oc_char *c = realm == 0 || realm == id ? online_find_name(&st->oc, id, name, len) : NULL;
+    if (c && visit(c, each, ud, &n)) break;
+  }
   return n;
 }
 

@@ -18,6 +18,7 @@
 #include <search.h>
 #include <stdlib.h>
 
+#include "guid.h"
 #include "whisper.h"
 
 #define host whisper_host
@@ -139,10 +140,12 @@ typedef struct player_key {
   uint64_t guid;
 } player_key;
 
-/* A member GUID: realm-scoped names its realm, a plain one is of `realm`. */
+/* A member GUID: realm-scoped names its realm, a plain one is of `realm`
+ * (plugins/common/guid.h); not a player GUID: a key nobody has. */
 static player_key player_of(uint32_t realm, uint64_t guid) {
-  if (guid >> 32) return (player_key){(uint32_t)(guid >> 32), guid & 0xFFFFFFFFu};
-  return (player_key){realm, guid};
+  uint32_t r, low;
+  if (!guid_resolve(realm, guid, &r, &low)) return (player_key){0, 0};
+  return (player_key){r, low};
 }
 
 typedef struct group_event {
