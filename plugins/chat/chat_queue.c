@@ -20,8 +20,6 @@
 
 #define host chat_host
 
-enum { ER_NO_SUCH_TABLE = 1146 };
-
 static void run(chat_channel *ch);
 static void start_load(chat_channel *ch);
 
@@ -54,23 +52,18 @@ void chat_pool_name(uint32_t realm, char *out, size_t size) {
   snprintf(out, size, "characters.%" PRIu32, realm);
 }
 
-/* A database failure as the caller sees it. */
+/* A database failure as the caller sees it: the SDK's one mapping of codes
+ * and MySQL errors (1146: run `stratusctl migrate`) to statuses. */
 static void fail_db(chat_plugin *p, chat_op *op, const chat_channel *ch, int result,
                     unsigned db_errno, const char *error) {
   count_op(p, op->kind, "error");
-  if (result == STRATUS_EUNAVAILABLE || result == STRATUS_ETIMEDOUT ||
-      result == STRATUS_ECANCELED || result == STRATUS_EDRAINING || result == STRATUS_EAGAIN)
-    chat_op_fail(op, STRATUS_GRPC_UNAVAILABLE, "realm %" PRIu32 " characters database: %s",
-                 ch->realm, *error ? error : stratus_strerror(result));
-  else if (db_errno == ER_NO_SUCH_TABLE)
-    chat_op_fail(op, STRATUS_GRPC_FAILED_PRECONDITION,
-                 "realm %" PRIu32 ": %s (run `stratusctl migrate`)", ch->realm, error);
-  else if (result == STRATUS_ECONFLICT)
-    chat_op_fail(op, STRATUS_GRPC_ABORTED,
-                 "channel '%s' was changed by someone else; retry", ch->name);
+  if (result == STRATUS_ECONFLICT)
+    chat_op_fail(op, STRATUS_GRPC_ABORTED, "channel '%s' was changed by someone else; retry",
+                 ch->name);
   else
-    chat_op_fail(op, STRATUS_GRPC_INTERNAL, "realm %" PRIu32 " channel '%s': %s", ch->realm,
-                 ch->name, *error ? error : stratus_strerror(result));
+    chat_op_fail(op, stratus_status_of(result, db_errno),
+                 "realm %" PRIu32 " characters database: %s%s%s", ch->realm,
+                 stratus_status_hint(result, db_errno), *error ? ": " : "", error);
 }
 
 static chat_op *pop(chat_channel *ch) {
