@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "chat.h"
+#include "jsonf.h"
 
 const stratus_host_api *chat_host;
 #define host chat_host
@@ -113,17 +114,8 @@ void chat_logout(chat_plugin *p, uint32_t realm, uint64_t guid) {
     free(j);
 }
 
-static json_t *payload_of(const stratus_event *ev) {
-  json_t *p = json_loadb(ev->payload, ev->payload_len, 0, NULL);
-  if (!json_is_object(p)) {
-    json_decref(p);
-    return NULL;
-  }
-  return p;
-}
-
 static void on_logged_out(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
-  json_t *p = payload_of(ev);
+  json_t *p = jsonf_payload(ev);
   if (!p) return;
   json_int_t realm = json_integer_value(json_object_get(p, "RealmID"));
   json_int_t guid = json_integer_value(json_object_get(p, "CharGUID"));
@@ -134,7 +126,7 @@ static void on_logged_out(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
 
 /* char.chars.unhealthy.gw: a gateway died with these characters on it. */
 static void on_unhealthy(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
-  json_t *p = payload_of(ev);
+  json_t *p = jsonf_payload(ev);
   if (!p) return;
   json_int_t realm = json_integer_value(json_object_get(p, "RealmID"));
   json_t *guids = json_object_get(p, "CharactersGUID"); /* null: nobody */

@@ -20,6 +20,8 @@
 #include <stratus/proto/chat/chat.pb-c.h>
 #include <stratus/stratus.h>
 
+#include "jsonf.h"
+
 extern const stratus_host_api *whisper_host;
 
 #define WHISPER_NAME_BYTES STRATUS_NAME_PLAYER_BYTES
@@ -58,10 +60,6 @@ typedef struct whisper_subscription {
 } whisper_subscription;
 int whisper_subscribe_all(stratus_ctx *ctx, whisper_plugin *p, const whisper_subscription *subs,
                           size_t n);
-/* The event's payload when it is a JSON object (the caller decrefs), else NULL. */
-json_t *whisper_payload(const stratus_event *ev);
-/* An unsigned field, or 0 when absent, negative or above max. */
-uint64_t whisper_uint(json_t *o, const char *key, uint64_t max);
 /* The online character (realm, low GUID) into *out; false when offline. */
 bool whisper_find_guid(whisper_plugin *p, uint32_t realm, uint64_t guid, whisper_char *out);
 /* Up to max online characters of that name (case-insensitive) on `realm`,

@@ -2,7 +2,6 @@
  * Who is online where, for whispers: the host's presence owner (the
  * characters plugin, fed by the gateways' events, with its one staleness
  * rule) answers by GUID and by name; whisper keeps no directory of its own.
- * The JSON helpers for the group events live here too.
  */
 #include <stdio.h>
 #include <string.h>
@@ -50,20 +49,6 @@ size_t whisper_find_name(whisper_plugin *p, uint32_t realm, const char *name, wh
 }
 
 /* ---- event payloads ----------------------------------------------------------- */
-
-json_t *whisper_payload(const stratus_event *ev) {
-  json_t *p = json_loadb(ev->payload, ev->payload_len, 0, NULL);
-  if (!json_is_object(p)) {
-    json_decref(p);
-    return NULL;
-  }
-  return p;
-}
-
-uint64_t whisper_uint(json_t *o, const char *key, uint64_t max) {
-  json_int_t v = json_integer_value(json_object_get(o, key));
-  return v < 0 || (uint64_t)v > max ? 0 : (uint64_t)v;
-}
 
 int whisper_subscribe_all(stratus_ctx *ctx, whisper_plugin *p, const whisper_subscription *subs,
                           size_t n) {
