@@ -240,9 +240,8 @@ static const stratus_plugin chars_plugin = {
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {
-  if (!STRATUS_HOST_HAS(api, rpc_register) || !STRATUS_HOST_HAS(api, db_submit) ||
-      !STRATUS_HOST_HAS(api, event_subscribe) || !STRATUS_HOST_HAS(api, db_transaction) ||
-      !STRATUS_HOST_HAS(api, presence_provide))
+  /* ABI 1.0 members are always there; these came with 1.1. */
+  if (!STRATUS_HOST_HAS(api, methods_register) || !STRATUS_HOST_HAS(api, presence_provide))
     return NULL;
   chars_host = api;
   return &chars_plugin;

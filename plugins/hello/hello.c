@@ -34,6 +34,7 @@ static const stratus_config_key hello_keys[] = {
 
 static void greet(stratus_ctx *ctx, stratus_timer *timer, void *ud) {
   hello_state *st = ud;
+  (void)timer;
   st->greetings++;
   host->metric_set(st->greetings_metric, NULL, (double)st->greetings);
   STRATUS_INFO(host, ctx, "%s (greeting #%llu)", st->config->greeting,
@@ -68,6 +69,7 @@ static void hello_destroy(stratus_ctx *ctx, void *state) {
 static int hello_export(stratus_ctx *ctx, void *state, stratus_blob *out) {
   hello_state *st = state;
   unsigned char *buf = malloc(8);
+  (void)ctx;
   if (!buf) return STRATUS_ENOMEM;
   for (int i = 0; i < 8; i++) buf[i] = (unsigned char)(st->greetings >> (8 * i));
   *out = (stratus_blob){buf, 8, free};
