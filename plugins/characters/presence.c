@@ -58,11 +58,8 @@ static int by_name(void *state, uint32_t realm, const char *name, stratus_presen
 static int by_account(void *state, uint32_t account, stratus_presence_each each, void *ud) {
   chars *st = state;
   int n = 0;
-  for (size_t r = 0; r < st->oc.nrealms; r++) {
-    const oc_realm *realm = st->oc.realms[r];
-    for (uint32_t i = 0; i < realm->n; i++)
-      if (realm->chars[i]->account == account && visit(realm->chars[i], each, ud, &n)) return n;
-  }
+  for (const oc_char *c = online_account_first(&st->oc, account); c; c = c->acct_next)
+    if (visit(c, each, ud, &n)) break;
   return n;
 }
 

@@ -6,8 +6,9 @@ configuration, same map of a registered crossrealm worldserver, same
 dungeon-finder group as the group and matchmaking services announce it,
 Real ID friends through a fake realid service, the gateway's claim not
 trusted, realid not enabled),
-ambiguous, unknown and offline receivers, the directory following logins,
-logouts, map changes and gateway loss, and bad input."""
+ambiguous, unknown and offline receivers, presence (from the characters
+plugin, enabled beside whisper) following logins, logouts, map changes and
+gateway loss, and bad input."""
 
 import itertools
 import time
