@@ -21,8 +21,8 @@ static char *peer_host(stratus_call *call) {
   return xstrndup(peer, n);
 }
 
-static void fail(stratus_call *call, int status, const char *err) {
-  API->call_fail(call, status, "%s", err);
+static int fail(stratus_req *req, int status, const char *err) {
+  return API->req_fail(req, status, "%s", err);
 }
 
 /* A registering caller under [registry]'s policy. */
@@ -54,41 +54,37 @@ static void fill_server(V1__Server *s, const game_server *gs) {
 
 /* ---- game servers --------------------------------------------------------- */
 
-static void register_game_server(stratus_ctx *ctx, stratus_call *call,
-                                 const ProtobufCMessage *msg, void *ud) {
-  const V1__RegisterGameServerRequest *req = (const void *)msg;
+static int register_game_server(stratus_req *req, void *job) {
+  const V1__RegisterGameServerRequest *in = (const void *)API->req_request(req);
   char err[256];
   caller c;
-  (void)ctx, (void)ud;
-  int st = admit(call, "game server registration", req->preferredhostname, &c, err,
-                 sizeof(err));
-  gs_registration r = {req->realmid, req->iscrossrealm, c.host, c.dial,
-                       req->gameport, req->healthport, req->grpcport, req->availablemaps};
+  int st = admit(API->req_call(req), "game server registration", in->preferredhostname, &c,
+                 err, sizeof(err));
+  gs_registration r = {in->realmid, in->iscrossrealm, c.host, c.dial,
+                       in->gameport, in->healthport, in->grpcport, in->availablemaps};
   game_server *gs;
   if (!st) st = registry_register_game_server(&r, &gs, err, sizeof(err));
   free(c.peer);
-  if (st) return fail(call, st, err);
+  if (st) return fail(req, st, err);
   V1__RegisterGameServerResponse resp = V1__REGISTER_GAME_SERVER_RESPONSE__INIT;
   resp.id = gs->id;
   resp.alias = gs->alias;
   resp.n_assignedmaps = gs->assigned.n;
   resp.assignedmaps = gs->assigned.ids;
-  API->call_reply(call, &resp.base);
+  return API->req_reply(req, &resp.base);
 }
 
-static void available_for_map(stratus_ctx *ctx, stratus_call *call,
-                              const ProtobufCMessage *msg, void *ud) {
-  const V1__AvailableGameServersForMapAndRealmRequest *req = (const void *)msg;
-  (void)ctx, (void)ud;
-  if (!req->iscrossrealm && !registry_realm_known(req->realmid))
-    return fail(call, STRATUS_GRPC_NOT_FOUND, "realm is not served here");
+static int available_for_map(stratus_req *req, void *job) {
+  const V1__AvailableGameServersForMapAndRealmRequest *in = (const void *)API->req_request(req);
+  if (!in->iscrossrealm && !registry_realm_known(in->realmid))
+    return fail(req, STRATUS_GRPC_NOT_FOUND, "realm is not served here");
   game_server *found[256];
   size_t n = 0;
-  if (req->iscrossrealm) {
-    n = registry_crossrealm_for_map(req->mapid, found, ARRAY_LEN(found));
+  if (in->iscrossrealm) {
+    n = registry_crossrealm_for_map(in->mapid, found, ARRAY_LEN(found));
   } else {
-    found[0] = registry_place(req->realmid, req->mapid, req->groupid,
-                              req->preferredgameserveralias);
+    found[0] = registry_place(in->realmid, in->mapid, in->groupid,
+                              in->preferredgameserveralias);
     n = found[0] != NULL;
   }
   V1__Server servers[256], *ptrs[256];
@@ -101,7 +97,7 @@ static void available_for_map(stratus_ctx *ctx, stratus_call *call,
       V1__AVAILABLE_GAME_SERVERS_FOR_MAP_AND_REALM_RESPONSE__INIT;
   resp.n_gameservers = n;
   resp.gameservers = ptrs;
-  API->call_reply(call, &resp.base);
+  return API->req_reply(req, &resp.base);
 }
 
 typedef struct random_pick {
@@ -118,13 +114,11 @@ static int pick_random(game_server *gs, void *ud) {
   return 0;
 }
 
-static void random_for_realm(stratus_ctx *ctx, stratus_call *call,
-                             const ProtobufCMessage *msg, void *ud) {
-  const V1__RandomGameServerForRealmRequest *req = (const void *)msg;
-  (void)ctx, (void)ud;
-  if (!registry_realm_known(req->realmid))
-    return fail(call, STRATUS_GRPC_NOT_FOUND, "realm is not served here");
-  random_pick p = {.realm = req->realmid};
+static int random_for_realm(stratus_req *req, void *job) {
+  const V1__RandomGameServerForRealmRequest *in = (const void *)API->req_request(req);
+  if (!registry_realm_known(in->realmid))
+    return fail(req, STRATUS_GRPC_NOT_FOUND, "realm is not served here");
+  random_pick p = {.realm = in->realmid};
   registry_state()->gs_each(registry_state(), pick_random, &p);
   V1__Server server = V1__SERVER__INIT;
   V1__RandomGameServerForRealmResponse resp = V1__RANDOM_GAME_SERVER_FOR_REALM_RESPONSE__INIT;
@@ -132,7 +126,7 @@ static void random_for_realm(stratus_ctx *ctx, stratus_call *call,
     fill_server(&server, p.chosen);
     resp.gameserver = &server;
   }
-  API->call_reply(call, &resp.base);
+  return API->req_reply(req, &resp.base);
 }
 
 /* ---- detailed lists ------------------------------------------------------- */
@@ -178,11 +172,11 @@ static void fill_detailed(V1__GameServerDetailed *d, V1__GameServerDetailed__Dif
   d->alias = (char *)gs->alias;
 }
 
-static void reply_detailed(stratus_call *call, server_filter *f) {
+static int reply_detailed(stratus_req *req, server_filter *f) {
   registry_state()->gs_each(registry_state(), filter_server, f);
-  V1__GameServerDetailed *items = xcalloc(f->n + 1, sizeof(*items));
-  V1__GameServerDetailed__Diff *diffs = xcalloc(f->n + 1, sizeof(*diffs));
-  V1__GameServerDetailed **ptrs = xcalloc(f->n + 1, sizeof(*ptrs));
+  V1__GameServerDetailed *items = API->req_alloc(req, (f->n + 1) * sizeof(*items));
+  V1__GameServerDetailed__Diff *diffs = API->req_alloc(req, (f->n + 1) * sizeof(*diffs));
+  V1__GameServerDetailed **ptrs = API->req_alloc(req, (f->n + 1) * sizeof(*ptrs));
   for (size_t i = 0; i < f->n; i++) {
     fill_detailed(&items[i], &diffs[i], f->found[i]);
     ptrs[i] = &items[i];
@@ -190,67 +184,54 @@ static void reply_detailed(stratus_call *call, server_filter *f) {
   V1__ListGameServersResponse resp = V1__LIST_GAME_SERVERS_RESPONSE__INIT;
   resp.n_gameservers = f->n;
   resp.gameservers = ptrs;
-  API->call_reply(call, &resp.base);
-  free(ptrs);
-  free(diffs);
-  free(items);
   free(f->found);
+  return API->req_reply(req, &resp.base);
 }
 
-static void list_for_realm(stratus_ctx *ctx, stratus_call *call,
-                           const ProtobufCMessage *msg, void *ud) {
-  const V1__ListGameServersForRealmRequest *req = (const void *)msg;
-  (void)ctx, (void)ud;
-  if (!req->iscrossrealm && !registry_realm_known(req->realmid))
-    return fail(call, STRATUS_GRPC_NOT_FOUND, "realm is not served here");
-  server_filter f = {.crossrealm = req->iscrossrealm, .realm = req->realmid};
-  reply_detailed(call, &f);
+static int list_for_realm(stratus_req *req, void *job) {
+  const V1__ListGameServersForRealmRequest *in = (const void *)API->req_request(req);
+  if (!in->iscrossrealm && !registry_realm_known(in->realmid))
+    return fail(req, STRATUS_GRPC_NOT_FOUND, "realm is not served here");
+  server_filter f = {.crossrealm = in->iscrossrealm, .realm = in->realmid};
+  return reply_detailed(req, &f);
 }
 
-static void list_all(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                     void *ud) {
-  (void)ctx, (void)msg, (void)ud;
+static int list_all(stratus_req *req, void *job) {
   server_filter f = {.all = true};
-  reply_detailed(call, &f);
+  return reply_detailed(req, &f);
 }
 
-static void maps_loaded(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                        void *ud) {
-  const V1__GameServerMapsLoadedRequest *req = (const void *)msg;
+static int maps_loaded(stratus_req *req, void *job) {
+  const V1__GameServerMapsLoadedRequest *in = (const void *)API->req_request(req);
   char err[256];
-  (void)ctx, (void)ud;
-  int st = registry_maps_loaded(req->gameserverid, req->mapsloaded, req->n_mapsloaded,
+  int st = registry_maps_loaded(in->gameserverid, in->mapsloaded, in->n_mapsloaded,
                                 err, sizeof(err));
-  if (st) return fail(call, st, err);
+  if (st) return fail(req, st, err);
   V1__GameServerMapsLoadedResponse resp = V1__GAME_SERVER_MAPS_LOADED_RESPONSE__INIT;
-  API->call_reply(call, &resp.base);
+  return API->req_reply(req, &resp.base);
 }
 
 /* ---- layers and groups ---------------------------------------------------- */
 
-static void bind_group(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                       void *ud) {
-  const V1__BindGroupToGameServerRequest *req = (const void *)msg;
+static int bind_group(stratus_req *req, void *job) {
+  const V1__BindGroupToGameServerRequest *in = (const void *)API->req_request(req);
   char err[256];
-  (void)ctx, (void)ud;
-  int st = registry_bind_group(req->realmid, req->groupid, req->mapid, req->gameserverid,
+  int st = registry_bind_group(in->realmid, in->groupid, in->mapid, in->gameserverid,
                                err, sizeof(err));
-  if (st) return fail(call, st, err);
+  if (st) return fail(req, st, err);
   V1__BindGroupToGameServerResponse resp = V1__BIND_GROUP_TO_GAME_SERVER_RESPONSE__INIT;
-  API->call_reply(call, &resp.base);
+  return API->req_reply(req, &resp.base);
 }
 
-static void get_layers(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                       void *ud) {
-  const V1__GetMapLayerConfigurationRequest *req = (const void *)msg;
-  (void)ctx, (void)ud;
+static int get_layers(stratus_req *req, void *job) {
+  const V1__GetMapLayerConfigurationRequest *in = (const void *)API->req_request(req);
   /* realm 0: the crossrealm servers' layers, as UpdateMapLayerConfiguration sets them */
-  if (!registry_realm_known(req->realmid) && req->realmid != 0)
-    return fail(call, STRATUS_GRPC_NOT_FOUND, "realm is not served here");
+  if (!registry_realm_known(in->realmid) && in->realmid != 0)
+    return fail(req, STRATUS_GRPC_NOT_FOUND, "realm is not served here");
   size_t n;
-  const map_layers *l = registry_layers(req->realmid, &n);
-  V1__MapLayerConfiguration *items = xcalloc(n + 1, sizeof(*items));
-  V1__MapLayerConfiguration **ptrs = xcalloc(n + 1, sizeof(*ptrs));
+  const map_layers *l = registry_layers(in->realmid, &n);
+  V1__MapLayerConfiguration *items = API->req_alloc(req, (n + 1) * sizeof(*items));
+  V1__MapLayerConfiguration **ptrs = API->req_alloc(req, (n + 1) * sizeof(*ptrs));
   for (size_t i = 0; i < n; i++) {
     v1__map_layer_configuration__init(&items[i]);
     items[i].mapid = l[i].map;
@@ -260,25 +241,20 @@ static void get_layers(stratus_ctx *ctx, stratus_call *call, const ProtobufCMess
   V1__GetMapLayerConfigurationResponse resp = V1__GET_MAP_LAYER_CONFIGURATION_RESPONSE__INIT;
   resp.n_maps = n;
   resp.maps = ptrs;
-  API->call_reply(call, &resp.base);
-  free(ptrs);
-  free(items);
+  return API->req_reply(req, &resp.base);
 }
 
-static void update_layers(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                          void *ud) {
-  const V1__UpdateMapLayerConfigurationRequest *req = (const void *)msg;
+static int update_layers(stratus_req *req, void *job) {
+  const V1__UpdateMapLayerConfigurationRequest *in = (const void *)API->req_request(req);
   char err[256];
-  (void)ctx, (void)ud;
-  map_layers *l = xcalloc(req->n_maps + 1, sizeof(*l));
-  for (size_t i = 0; i < req->n_maps; i++)
-    l[i] = (map_layers){req->maps[i]->mapid, req->maps[i]->layercount};
-  int st = registry_set_layers(req->realmid, l, req->n_maps, err, sizeof(err));
-  free(l);
-  if (st) return fail(call, st, err);
+  map_layers *l = API->req_alloc(req, (in->n_maps + 1) * sizeof(*l));
+  for (size_t i = 0; i < in->n_maps; i++)
+    l[i] = (map_layers){in->maps[i]->mapid, in->maps[i]->layercount};
+  int st = registry_set_layers(in->realmid, l, in->n_maps, err, sizeof(err));
+  if (st) return fail(req, st, err);
   V1__UpdateMapLayerConfigurationResponse resp =
       V1__UPDATE_MAP_LAYER_CONFIGURATION_RESPONSE__INIT;
-  API->call_reply(call, &resp.base);
+  return API->req_reply(req, &resp.base);
 }
 
 static uint32_t configured_layers(uint32_t realm, uint32_t map) {
@@ -301,17 +277,15 @@ static int add_layer(game_server *gs, void *ud) {
   return 0;
 }
 
-static void layer_stats(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                        void *ud) {
-  const V1__GetLayerStatsRequest *req = (const void *)msg;
-  (void)ctx, (void)ud;
-  if (!registry_realm_known(req->realmid))
-    return fail(call, STRATUS_GRPC_NOT_FOUND, "realm is not served here");
-  layer_query q = {req->realmid, req->mapid, {.all = true}};
+static int layer_stats(stratus_req *req, void *job) {
+  const V1__GetLayerStatsRequest *in = (const void *)API->req_request(req);
+  if (!registry_realm_known(in->realmid))
+    return fail(req, STRATUS_GRPC_NOT_FOUND, "realm is not served here");
+  layer_query q = {in->realmid, in->mapid, {.all = true}};
   registry_state()->gs_each(registry_state(), add_layer, &q);
   size_t n = q.servers.n;
-  V1__GetLayerStatsResponse__Layer *items = xcalloc(n + 1, sizeof(*items));
-  V1__GetLayerStatsResponse__Layer **ptrs = xcalloc(n + 1, sizeof(*ptrs));
+  V1__GetLayerStatsResponse__Layer *items = API->req_alloc(req, (n + 1) * sizeof(*items));
+  V1__GetLayerStatsResponse__Layer **ptrs = API->req_alloc(req, (n + 1) * sizeof(*ptrs));
   for (size_t i = 0; i < n; i++) {
     const game_server *gs = q.servers.found[i];
     v1__get_layer_stats_response__layer__init(&items[i]);
@@ -322,33 +296,30 @@ static void layer_stats(stratus_ctx *ctx, stratus_call *call, const ProtobufCMes
     ptrs[i] = &items[i];
   }
   V1__GetLayerStatsResponse resp = V1__GET_LAYER_STATS_RESPONSE__INIT;
-  resp.configuredlayers = configured_layers(req->realmid, req->mapid);
+  resp.configuredlayers = configured_layers(in->realmid, in->mapid);
   resp.n_layers = n;
   resp.layers = ptrs;
-  API->call_reply(call, &resp.base);
-  free(ptrs);
-  free(items);
   free(q.servers.found);
+  return API->req_reply(req, &resp.base);
 }
 
 /* ---- gateways and matchmaking --------------------------------------------- */
 
-static void register_gateway(stratus_ctx *ctx, stratus_call *call,
-                             const ProtobufCMessage *msg, void *ud) {
-  const V1__RegisterGatewayRequest *req = (const void *)msg;
+static int register_gateway(stratus_req *req, void *job) {
+  const V1__RegisterGatewayRequest *in = (const void *)API->req_request(req);
   char err[256];
   caller c;
-  (void)ctx, (void)ud;
-  int st = admit(call, "gateway registration", req->preferredhostname, &c, err, sizeof(err));
-  gw_registration r = {req->realmid, req->iscrossrealm, req->preferredhostname, c.dial,
-                       req->gameport, req->healthport};
+  int st = admit(API->req_call(req), "gateway registration", in->preferredhostname, &c, err,
+                 sizeof(err));
+  gw_registration r = {in->realmid, in->iscrossrealm, in->preferredhostname, c.dial,
+                       in->gameport, in->healthport};
   gateway *gw;
   if (!st) st = registry_register_gateway(&r, &gw, err, sizeof(err));
   free(c.peer);
-  if (st) return fail(call, st, err);
+  if (st) return fail(req, st, err);
   V1__RegisterGatewayResponse resp = V1__REGISTER_GATEWAY_RESPONSE__INIT;
   resp.id = gw->id;
-  API->call_reply(call, &resp.base);
+  return API->req_reply(req, &resp.base);
 }
 
 typedef struct gateway_query {
@@ -368,15 +339,13 @@ static int find_gateways(gateway *gw, void *ud) {
   return 0;
 }
 
-static void gateways_for_realms(stratus_ctx *ctx, stratus_call *call,
-                                const ProtobufCMessage *msg, void *ud) {
-  const V1__GatewaysForRealmsRequest *req = (const void *)msg;
-  (void)ctx, (void)ud;
-  V1__Server *items = xcalloc(req->n_realmids + 1, sizeof(*items));
-  V1__Server **ptrs = xcalloc(req->n_realmids + 1, sizeof(*ptrs));
+static int gateways_for_realms(stratus_req *req, void *job) {
+  const V1__GatewaysForRealmsRequest *in = (const void *)API->req_request(req);
+  V1__Server *items = API->req_alloc(req, (in->n_realmids + 1) * sizeof(*items));
+  V1__Server **ptrs = API->req_alloc(req, (in->n_realmids + 1) * sizeof(*ptrs));
   size_t n = 0;
-  for (size_t i = 0; i < req->n_realmids; i++) {
-    gateway_query q = {.realm = req->realmids[i]};
+  for (size_t i = 0; i < in->n_realmids; i++) {
+    gateway_query q = {.realm = in->realmids[i]};
     registry_state()->gw_each(registry_state(), find_gateways, &q);
     free(q.found);
     if (!q.least) continue;
@@ -390,21 +359,17 @@ static void gateways_for_realms(stratus_ctx *ctx, stratus_call *call,
   V1__GatewaysForRealmsResponse resp = V1__GATEWAYS_FOR_REALMS_RESPONSE__INIT;
   resp.n_gateways = n;
   resp.gateways = ptrs;
-  API->call_reply(call, &resp.base);
-  free(ptrs);
-  free(items);
+  return API->req_reply(req, &resp.base);
 }
 
-static void list_gateways(stratus_ctx *ctx, stratus_call *call,
-                          const ProtobufCMessage *msg, void *ud) {
-  const V1__ListGatewaysForRealmRequest *req = (const void *)msg;
-  (void)ctx, (void)ud;
-  if (!registry_realm_known(req->realmid))
-    return fail(call, STRATUS_GRPC_NOT_FOUND, "realm is not served here");
-  gateway_query q = {.realm = req->realmid};
+static int list_gateways(stratus_req *req, void *job) {
+  const V1__ListGatewaysForRealmRequest *in = (const void *)API->req_request(req);
+  if (!registry_realm_known(in->realmid))
+    return fail(req, STRATUS_GRPC_NOT_FOUND, "realm is not served here");
+  gateway_query q = {.realm = in->realmid};
   registry_state()->gw_each(registry_state(), find_gateways, &q);
-  V1__GatewayServerDetailed *items = xcalloc(q.n + 1, sizeof(*items));
-  V1__GatewayServerDetailed **ptrs = xcalloc(q.n + 1, sizeof(*ptrs));
+  V1__GatewayServerDetailed *items = API->req_alloc(req, (q.n + 1) * sizeof(*items));
+  V1__GatewayServerDetailed **ptrs = API->req_alloc(req, (q.n + 1) * sizeof(*ptrs));
   for (size_t i = 0; i < q.n; i++) {
     v1__gateway_server_detailed__init(&items[i]);
     items[i].id = q.found[i]->id;
@@ -417,55 +382,47 @@ static void list_gateways(stratus_ctx *ctx, stratus_call *call,
   V1__ListGatewaysForRealmResponse resp = V1__LIST_GATEWAYS_FOR_REALM_RESPONSE__INIT;
   resp.n_gateways = q.n;
   resp.gateways = ptrs;
-  API->call_reply(call, &resp.base);
-  free(ptrs);
-  free(items);
   free(q.found);
+  return API->req_reply(req, &resp.base);
 }
 
-static void register_matchmaking(stratus_ctx *ctx, stratus_call *call,
-                                 const ProtobufCMessage *msg, void *ud) {
-  const V1__RegisterMatchmakingServerRequest *req = (const void *)msg;
+static int register_matchmaking(stratus_req *req, void *job) {
+  const V1__RegisterMatchmakingServerRequest *in = (const void *)API->req_request(req);
   char err[256];
   caller c;
-  (void)ctx, (void)ud;
   mm_server *mm;
-  int st = admit(call, "matchmaking registration", req->preferredhostname, &c, err,
-                 sizeof(err));
+  int st = admit(API->req_call(req), "matchmaking registration", in->preferredhostname, &c,
+                 err, sizeof(err));
   if (!st)
-    st = registry_register_matchmaking(c.host, c.dial, req->serviceport, req->healthport,
-                                       req->startedatunixms, &mm, err, sizeof(err));
+    st = registry_register_matchmaking(c.host, c.dial, in->serviceport, in->healthport,
+                                       in->startedatunixms, &mm, err, sizeof(err));
   free(c.peer);
-  if (st) return fail(call, st, err);
+  if (st) return fail(req, st, err);
   V1__RegisterMatchmakingServerResponse resp = V1__REGISTER_MATCHMAKING_SERVER_RESPONSE__INIT;
   resp.id = mm->id;
-  API->call_reply(call, &resp.base);
+  return API->req_reply(req, &resp.base);
 }
 
+/* Answered from the registry's memory: declared methods without a pool. */
+#define METHOD(method_name, fn) {.name = method_name, .reply = fn}
+
 int registry_rpc_register(stratus_ctx *ctx) {
-  static const struct {
-    const char *name;
-    stratus_rpc_handler fn;
-  } methods[] = {
-      {"RegisterGameServer", register_game_server},
-      {"AvailableGameServersForMapAndRealm", available_for_map},
-      {"RandomGameServerForRealm", random_for_realm},
-      {"ListGameServersForRealm", list_for_realm},
-      {"ListAllGameServers", list_all},
-      {"GameServerMapsLoaded", maps_loaded},
-      {"BindGroupToGameServer", bind_group},
-      {"GetMapLayerConfiguration", get_layers},
-      {"UpdateMapLayerConfiguration", update_layers},
-      {"GetLayerStats", layer_stats},
-      {"RegisterGateway", register_gateway},
-      {"GatewaysForRealms", gateways_for_realms},
-      {"ListGatewaysForRealm", list_gateways},
-      {"RegisterMatchmakingServer", register_matchmaking},
+  static const stratus_method methods[] = {
+      METHOD("RegisterGameServer", register_game_server),
+      METHOD("AvailableGameServersForMapAndRealm", available_for_map),
+      METHOD("RandomGameServerForRealm", random_for_realm),
+      METHOD("ListGameServersForRealm", list_for_realm),
+      METHOD("ListAllGameServers", list_all),
+      METHOD("GameServerMapsLoaded", maps_loaded),
+      METHOD("BindGroupToGameServer", bind_group),
+      METHOD("GetMapLayerConfiguration", get_layers),
+      METHOD("UpdateMapLayerConfiguration", update_layers),
+      METHOD("GetLayerStats", layer_stats),
+      METHOD("RegisterGateway", register_gateway),
+      METHOD("GatewaysForRealms", gateways_for_realms),
+      METHOD("ListGatewaysForRealm", list_gateways),
+      METHOD("RegisterMatchmakingServer", register_matchmaking),
   };
-  for (size_t i = 0; i < ARRAY_LEN(methods); i++) {
-    int rc = API->rpc_register(ctx, &v1__servers_registry_service__descriptor,
-                               methods[i].name, methods[i].fn, NULL);
-    if (rc) return rc;
-  }
-  return 0;
+  return API->methods_register(ctx, &v1__servers_registry_service__descriptor, methods,
+                               ARRAY_LEN(methods), sizeof(stratus_method), NULL);
 }

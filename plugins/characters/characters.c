@@ -1,6 +1,6 @@
 /*
  * characters: the plugin descriptor, its configuration and lifecycle, and
- * the checks every handler shares (realm, GUID, names, job failures).
+ * the checks every declared method shares (realm, GUID, names).
  */
 #include "characters.h"
 
@@ -38,95 +38,56 @@ static const stratus_config_key chars_keys[] = {
 
 /* ---- shared checks ------------------------------------------------------- */
 
-void chars_pool(char out[32], uint32_t realm) { snprintf(out, 32, "characters.%u", realm); }
+/* The one place that names a realm's pool, for work that is not a call. */
+static void realm_pool(char out[32], uint32_t realm) {
+  snprintf(out, 32, "characters.%u", realm);
+}
 
-bool chars_realm_ok(chars *st, stratus_call *call, uint32_t realm) {
+int chars_realm_known(stratus_req *req, uint32_t realm) {
   char pool[32];
-  if (realm == 0) {
-    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "realmID is 0");
-    return false;
-  }
-  chars_pool(pool, realm);
-  if (!HOST->db_pool_exists(st->ctx, pool)) {
-    HOST->call_fail(call, STRATUS_GRPC_NOT_FOUND, "realm %u has no [db.%s]", realm, pool);
-    return false;
-  }
-  return true;
+  realm_pool(pool, realm);
+  if (realm == 0) return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "realmID is 0");
+  if (!HOST->db_pool_exists(HOST->req_ctx(req), pool))
+    return HOST->req_fail(req, STRATUS_GRPC_NOT_FOUND, "realm %u has no [db.%s]", realm, pool);
+  return 0;
 }
 
-bool chars_guid_ok(stratus_call *call, uint32_t caller, uint64_t guid, const char *what,
-                   uint32_t *realm, uint32_t *low) {
-  if (guid_resolve(caller, guid, realm, low)) return true;
-  if (guid == 0)
-    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s is 0", what);
-  else
-    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s %llu is not a player GUID", what,
-                    (unsigned long long)guid);
-  return false;
+int chars_submit(chars *st, uint32_t realm, stratus_db_work work, stratus_db_done done,
+                 void *job) {
+  char pool[32];
+  realm_pool(pool, realm);
+  return HOST->db_submit(st->ctx, pool, work, done, job, NULL);
 }
 
-bool chars_text_ok(stratus_call *call, const char *s, int max_chars, const char *what) {
+int chars_use_realm(stratus_req *req, uint32_t realm) {
+  if (realm == 0) return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "realmID is 0");
+  if (HOST->req_use_realm(req, realm) != 0)
+    return HOST->req_fail(req, STRATUS_GRPC_NOT_FOUND, "realm %u has no [db.characters.%u]",
+                          realm, realm);
+  return 0;
+}
+
+int chars_guid(stratus_req *req, uint32_t caller, uint64_t guid, const char *what,
+               uint32_t *realm, uint32_t *low) {
+  if (guid_resolve(caller, guid, realm, low)) return 0;
+  if (guid == 0) return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s is 0", what);
+  return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s %llu is not a player GUID", what,
+                        (unsigned long long)guid);
+}
+
+int chars_text(stratus_req *req, const char *s, int max_chars, const char *what) {
   size_t n;
-  if (!stratus_utf8_valid(s, strlen(s), &n)) {
-    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
-    return false;
-  }
-  if (n > (size_t)max_chars) {
-    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT,
-                    "%s has %zu characters; at most %d are allowed", what, n, max_chars);
-    return false;
-  }
-  return true;
+  if (!stratus_utf8_valid(s, strlen(s), &n))
+    return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
+  if (n > (size_t)max_chars)
+    return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT,
+                          "%s has %zu characters; at most %d are allowed", what, n, max_chars);
+  return 0;
 }
 
-bool chars_name_ok(stratus_call *call, const char *s, const char *what) {
-  if (!s[0]) {
-    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s is empty", what);
-    return false;
-  }
-  return chars_text_ok(call, s, CHAR_NAME_CHARS, what);
-}
-
-int chars_submit(chars *st, stratus_call *call, uint32_t realm, stratus_db_work work,
-                 stratus_db_done done, void *job) {
-  char pool[32];
-  chars_pool(pool, realm);
-  int rc = HOST->db_submit(st->ctx, pool, work, done, job, NULL);
-  if (rc == 0 || !call) return rc;
-  if (rc == STRATUS_ENOENT)
-    HOST->call_fail(call, STRATUS_GRPC_NOT_FOUND, "realm %u has no [db.%s]", realm, pool);
-  else if (rc == STRATUS_EAGAIN)
-    HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED,
-                    "the queue of [db.%s] is full", pool);
-  else
-    HOST->call_fail(call, STRATUS_GRPC_UNAVAILABLE, "[db.%s]: %s", pool, stratus_strerror(rc));
-  return rc;
-}
-
-void chars_submit_copy(chars *st, stratus_call *call, uint32_t realm, const void *proto,
-                       size_t size, stratus_db_work work, stratus_db_done done) {
-  void *job = malloc(size);
-  if (!job) {
-    HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
-  memcpy(job, proto, size);
-  if (chars_submit(st, call, realm, work, done, job) != 0) free(job);
-}
-
-void chars_fail_job(stratus_call *call, int result, const char *error, uint32_t realm) {
-  switch (result) {
-  case STRATUS_EUNAVAILABLE:
-  case STRATUS_ETIMEDOUT:
-  case STRATUS_ECANCELED:
-    HOST->call_fail(call, STRATUS_GRPC_UNAVAILABLE,
-                    "characters database of realm %u: %s%s%s", realm, stratus_strerror(result),
-                    error && *error ? ": " : "", error ? error : "");
-    break;
-  default:
-    HOST->call_fail(call, STRATUS_GRPC_INTERNAL, "characters database of realm %u: %s",
-                    realm, error && *error ? error : stratus_strerror(result));
-  }
+int chars_name(stratus_req *req, const char *s, const char *what) {
+  if (!s[0]) return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s is empty", what);
+  return chars_text(req, s, CHAR_NAME_CHARS, what);
 }
 
 /* ---- metrics --------------------------------------------------------------- */
@@ -167,17 +128,20 @@ static void register_metrics(chars *st) {
 /* ---- lifecycle -------------------------------------------------------------- */
 
 static int register_methods(chars *st) {
-  const chars_method *tables[] = {chars_online_methods, chars_lookup_methods,
-                                  chars_login_methods, chars_account_methods,
-                                  chars_social_methods};
+  static const struct {
+    const stratus_method *methods;
+    size_t n;
+  } tables[] = {{chars_online_methods, CHARS_ONLINE_METHODS},
+                {chars_lookup_methods, CHARS_LOOKUP_METHODS},
+                {chars_login_methods, CHARS_LOGIN_METHODS},
+                {chars_account_methods, CHARS_ACCOUNT_METHODS},
+                {chars_social_methods, CHARS_SOCIAL_METHODS}};
   for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
-    for (const chars_method *m = tables[t]; m->name; m++) {
-      int rc = HOST->rpc_register(st->ctx, &v1__characters_service__descriptor, m->name,
-                                  m->handler, st);
-      if (rc != 0) {
-        STRATUS_ERROR(HOST, st->ctx, "cannot serve %s: %s", m->name, stratus_strerror(rc));
-        return rc;
-      }
+    int rc = HOST->methods_register(st->ctx, &v1__characters_service__descriptor,
+                                    tables[t].methods, tables[t].n, sizeof(stratus_method), st);
+    if (rc != 0) {
+      STRATUS_ERROR(HOST, st->ctx, "cannot serve CharactersService: %s", stratus_strerror(rc));
+      return rc;
     }
   }
   return 0;
@@ -196,7 +160,6 @@ static void set_service_id(chars *st) {
 
 static void prune(stratus_ctx *ctx, stratus_timer *t, void *ud) {
   chars *st = ud;
-  (void)t;
   online_prune(&st->oc, HOST->now_ms(ctx), (uint64_t)st->cfg->tombstone_ttl_ms);
 }
 
@@ -212,7 +175,9 @@ static int chars_init(stratus_ctx *ctx, const void *config, void **state) {
   register_metrics(st);
   int rc = STRATUS_ENOMEM;
   if (items_create(st) != 0 || notify_create(st) != 0 || guilds_create(st) != 0) goto fail;
-  if ((rc = register_methods(st)) != 0 || (rc = chars_events_subscribe(st)) != 0) goto fail;
+  if ((rc = register_methods(st)) != 0 || (rc = chars_events_subscribe(st)) != 0 ||
+      (rc = chars_presence_provide(st)) != 0)
+    goto fail;
   st->prune_timer = HOST->timer_start(ctx, 10000, 10000, prune, st);
   if (!st->prune_timer) {
     rc = STRATUS_ENOMEM;
@@ -245,13 +210,11 @@ static int chars_reconfigure(stratus_ctx *ctx, void *state, const void *config) 
 
 static void chars_stop(stratus_ctx *ctx, void *state) {
   chars *st = state;
-  (void)ctx;
   st->stopped = true;
 }
 
 static void chars_destroy(stratus_ctx *ctx, void *state) {
   chars *st = state;
-  (void)ctx;
   if (!st) return;
   guilds_destroy(st);
   notify_destroy(st);
@@ -277,8 +240,8 @@ static const stratus_plugin chars_plugin = {
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {
-  if (!STRATUS_HOST_HAS(api, rpc_register) || !STRATUS_HOST_HAS(api, db_submit) ||
-      !STRATUS_HOST_HAS(api, event_subscribe) || !STRATUS_HOST_HAS(api, db_transaction))
+  /* ABI 1.0 members are always there; these came with 1.1. */
+  if (!STRATUS_HOST_HAS(api, methods_register) || !STRATUS_HOST_HAS(api, presence_provide))
     return NULL;
   chars_host = api;
   return &chars_plugin;

@@ -76,43 +76,37 @@ typedef struct chars {
 extern const stratus_host_api *chars_host;
 #define HOST chars_host
 
-/* ---- characters.c: shared checks and replies ------------------------------ */
+/* ---- characters.c ------------------------------------------------------------ */
 
-/* "characters.<realm>" */
-void chars_pool(char out[32], uint32_t realm);
-/* Fails the call (and returns false) for realm 0 or a realm without pool. */
-bool chars_realm_ok(chars *st, stratus_call *call, uint32_t realm);
-/* Resolves a player GUID of a caller of realm `caller`; fails the call with
- * INVALID_ARGUMENT naming `what` when it is not one. */
-bool chars_guid_ok(stratus_call *call, uint32_t caller, uint64_t guid, const char *what,
-                   uint32_t *realm, uint32_t *low);
-/* Fails the call unless s is a name of 1..12 characters of valid UTF-8. */
-bool chars_name_ok(stratus_call *call, const char *s, const char *what);
-/* Fails the call unless s is valid UTF-8 of at most max_chars characters. */
-bool chars_text_ok(stratus_call *call, const char *s, int max_chars, const char *what);
-/* Submits a job to the realm's characters pool; on failure fails `call`
- * (when not NULL) and returns the error (the job is not run). */
-int chars_submit(chars *st, stratus_call *call, uint32_t realm, stratus_db_work work,
-                 stratus_db_done done, void *job);
-/* Copies `size` bytes of `proto` to the heap and submits the copy as the
- * job (the done function frees it); on failure fails `call` and frees it. */
-void chars_submit_copy(chars *st, stratus_call *call, uint32_t realm, const void *proto,
-                       size_t size, stratus_db_work work, stratus_db_done done);
-/* Answers a call whose job failed with the matching gRPC status. */
-void chars_fail_job(stratus_call *call, int result, const char *error, uint32_t realm);
+/* Background work (not a call) on the realm's characters pool. */
+int chars_submit(chars *st, uint32_t realm, stratus_db_work work, stratus_db_done done,
+                 void *job);
 
-/* ---- rpc_*.c: method handlers ---------------------------------------------- */
+/* ---- checks of declared methods (loop): 0, or the req_fail code to return ---- */
 
-typedef struct chars_method {
-  const char *name;
-  stratus_rpc_handler handler;
-} chars_method;
+/* For methods without a pool: the realm is served (NOT_FOUND otherwise). */
+int chars_realm_known(stratus_req *req, uint32_t realm);
+/* Runs the method on the realm's pool: INVALID_ARGUMENT for realm 0,
+ * NOT_FOUND for a realm without [db.characters.<realm>]. */
+int chars_use_realm(stratus_req *req, uint32_t realm);
+/* A player GUID of a caller of realm `caller` (INVALID_ARGUMENT naming `what`). */
+int chars_guid(stratus_req *req, uint32_t caller, uint64_t guid, const char *what,
+               uint32_t *realm, uint32_t *low);
+/* Valid UTF-8 of at most max_chars characters. */
+int chars_text(stratus_req *req, const char *s, int max_chars, const char *what);
+/* A name of 1..12 characters. */
+int chars_name(stratus_req *req, const char *s, const char *what);
 
-extern const chars_method chars_online_methods[]; /* rpc_online.c */
-extern const chars_method chars_lookup_methods[]; /* rpc_lookup.c */
-extern const chars_method chars_login_methods[];  /* rpc_login.c */
-extern const chars_method chars_account_methods[]; /* rpc_account.c */
-extern const chars_method chars_social_methods[]; /* rpc_social.c */
+#define CHARS_ONLINE_METHODS 4
+extern const stratus_method chars_online_methods[CHARS_ONLINE_METHODS]; /* rpc_online.c */
+#define CHARS_LOOKUP_METHODS 2
+extern const stratus_method chars_lookup_methods[CHARS_LOOKUP_METHODS]; /* rpc_lookup.c */
+#define CHARS_LOGIN_METHODS 2
+extern const stratus_method chars_login_methods[CHARS_LOGIN_METHODS]; /* rpc_login.c */
+#define CHARS_ACCOUNT_METHODS 3
+extern const stratus_method chars_account_methods[CHARS_ACCOUNT_METHODS]; /* rpc_account.c */
+#define CHARS_SOCIAL_METHODS 7
+extern const stratus_method chars_social_methods[CHARS_SOCIAL_METHODS]; /* rpc_social.c */
 
 /* Fills a CharacterByNameResponse.Char-shaped record from an online entry. */
 void chars_fill_short(const oc_char *c, uint32_t viewer,
@@ -141,6 +135,21 @@ size_t notify_publish(chars *st, uint32_t realm, uint32_t low, uint8_t race, uin
                       size_t n);
 /* May a player of race `viewer` see the online state of race `subject`? */
 bool chars_visible(const chars *st, uint8_t viewer, uint8_t subject);
+
+/* ---- presence.c: the one owner of who is online (sdk presence.h) ------------ */
+
+int chars_presence_provide(chars *st);
+/* Tells the host's presence watchers about a change of c (STRATUS_PRESENCE_*). */
+void chars_presence_report(chars *st, int change, const oc_char *c);
+/* A character going offline, kept to report it after its removal (watchers
+ * run after the owner applied the change). */
+typedef struct chars_gone {
+  stratus_presence p;
+  char name[OC_NAME_BYTES + 1];
+  char gateway[OC_GATEWAY_BYTES + 1];
+} chars_gone;
+void chars_presence_keep(const oc_char *c, chars_gone *out);
+void chars_presence_gone(chars *st, const chars_gone *g);
 
 /* ---- guilds.c: guild names of online characters ------------------------------- */
 

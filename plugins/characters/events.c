@@ -13,33 +13,9 @@
 
 #include "characters.h"
 #include "guid.h"
+#include "jsonf.h"
 
-/* ---- JSON fields -------------------------------------------------------------- */
-
-static uint64_t u64_of(json_t *o, const char *key) {
-  json_t *v = json_object_get(o, key);
-  return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
-}
-
-static uint32_t u32_of(json_t *o, const char *key) {
-  uint64_t v = u64_of(o, key);
-  return v > UINT32_MAX ? 0 : (uint32_t)v;
-}
-
-static uint8_t u8_of(json_t *o, const char *key) {
-  uint64_t v = u64_of(o, key);
-  return v > 255 ? 0 : (uint8_t)v;
-}
-
-static int64_t time_of(json_t *o) {
-  json_t *v = json_object_get(o, "EventTimeUnixNano");
-  return json_is_integer(v) ? json_integer_value(v) : 0;
-}
-
-static float float_of(json_t *o, const char *key) {
-  json_t *v = json_object_get(o, key);
-  return json_is_number(v) ? (float)json_number_value(v) : 0.0f;
-}
+/* ---- JSON fields (plugins/common/jsonf.h) ------------------------------------ */
 
 /* A gateway ID: a string of at most OC_GATEWAY_BYTES bytes ("" if absent). */
 static bool gateway_of(json_t *o, const char **out) {
@@ -87,27 +63,27 @@ json_t *chars_guid_array(const uint64_t *guids, size_t n) {
 static bool login_of(json_t *p, oc_login *ev) {
   json_t *name = json_object_get(p, "CharName");
   memset(ev, 0, sizeof(*ev));
-  ev->realm = u32_of(p, "RealmID");
+  ev->realm = jsonf_u32(p, "RealmID");
   if (!gateway_of(p, &ev->gateway) || !json_is_string(name)) return false;
-  if (!guid_resolve(ev->realm, u64_of(p, "CharGUID"), &ev->realm, &ev->low)) return false;
+  if (!guid_resolve(ev->realm, jsonf_uint(p, "CharGUID", UINT64_MAX), &ev->realm, &ev->low)) return false;
   ev->name = json_string_value(name);
   ev->name_len = strlen(ev->name);
   size_t count;
   if (!stratus_utf8_valid(ev->name, ev->name_len, &count) || count < 1 ||
       count > CHAR_NAME_CHARS || ev->name_len > OC_NAME_BYTES)
     return false;
-  ev->account = u32_of(p, "AccountID");
-  ev->zone = u32_of(p, "CharZone");
-  ev->map = u32_of(p, "CharMap");
-  ev->guild_id = u32_of(p, "CharGuildID");
-  ev->race = u8_of(p, "CharRace");
-  ev->cls = u8_of(p, "CharClass");
-  ev->gender = u8_of(p, "CharGender");
-  ev->level = u8_of(p, "CharLevel");
-  ev->x = float_of(p, "CharPosX");
-  ev->y = float_of(p, "CharPosY");
-  ev->z = float_of(p, "CharPosZ");
-  ev->time = time_of(p);
+  ev->account = jsonf_u32(p, "AccountID");
+  ev->zone = jsonf_u32(p, "CharZone");
+  ev->map = jsonf_u32(p, "CharMap");
+  ev->guild_id = jsonf_u32(p, "CharGuildID");
+  ev->race = jsonf_u8(p, "CharRace");
+  ev->cls = jsonf_u8(p, "CharClass");
+  ev->gender = jsonf_u8(p, "CharGender");
+  ev->level = jsonf_u8(p, "CharLevel");
+  ev->x = jsonf_float(p, "CharPosX");
+  ev->y = jsonf_float(p, "CharPosY");
+  ev->z = jsonf_float(p, "CharPosZ");
+  ev->time = jsonf_time(p);
   return true;
 }
 
@@ -116,7 +92,6 @@ static void on_login(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   oc_login ev;
   oc_char *c;
   json_t *p = parse(st, e);
-  (void)ctx;
   if (!p) return;
   if (!login_of(p, &ev)) {
     chars_count_event(st, e->subject, "invalid");
@@ -128,8 +103,12 @@ static void on_login(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   chars_count_event(st, e->subject, names[res]);
   if (c) {
     guilds_want(st, ev.realm, c->guild_id);
-    if (res == OC_ADDED)
+    if (res == OC_ADDED) {
+      c->online_ms = HOST->now_ms(ctx);
       notify_queue(st, ev.realm, ev.low, c->race, 1, c->zone, c->level, c->cls);
+    }
+    chars_presence_report(st, res == OC_ADDED ? STRATUS_PRESENCE_ONLINE
+                                              : STRATUS_PRESENCE_UPDATED, c);
   }
   chars_update_online_gauge(st, ev.realm);
   json_decref(p);
@@ -139,7 +118,10 @@ static void on_login(stratus_ctx *ctx, const stratus_event *e, void *ud) {
 static void go_offline(chars *st, oc_char *c, int64_t time) {
   uint32_t realm = guid_key_realm(c->key), low = guid_key_low(c->key);
   uint8_t race = c->race;
+  chars_gone gone;
+  chars_presence_keep(c, &gone);
   online_remove(&st->oc, c, time, HOST->now_ms(st->ctx));
+  chars_presence_gone(st, &gone);
   notify_queue(st, realm, low, race, 0, 0, 0, 0);
 }
 
@@ -149,9 +131,9 @@ static void on_logout(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   const char *gw;
   json_t *p = parse(st, e);
   if (!p) return;
-  realm = u32_of(p, "RealmID");
-  int64_t time = time_of(p);
-  if (!gateway_of(p, &gw) || !guid_resolve(realm, u64_of(p, "CharGUID"), &realm, &low)) {
+  realm = jsonf_u32(p, "RealmID");
+  int64_t time = jsonf_time(p);
+  if (!gateway_of(p, &gw) || !guid_resolve(realm, jsonf_uint(p, "CharGUID", UINT64_MAX), &realm, &low)) {
     chars_count_event(st, e->subject, "invalid");
   } else {
     oc_char *c = online_find(&st->oc, realm, low);
@@ -172,27 +154,27 @@ static void on_logout(stratus_ctx *ctx, const stratus_event *e, void *ud) {
 static void apply_update(chars *st, json_t *u, uint32_t realm, const char *gw) {
   json_t *v;
   uint32_t r, low;
-  if (!json_is_object(u) || !guid_resolve(realm, u64_of(u, "i"), &r, &low)) return;
+  if (!json_is_object(u) || !guid_resolve(realm, jsonf_uint(u, "i", UINT64_MAX), &r, &low)) return;
   oc_char *c = online_find(&st->oc, r, low);
   /* Only the gateway holding the character may update it (PR #37). */
   if (!c || (gw[0] && c->gw && strcmp(c->gw->id, gw) != 0)) return;
-  if ((v = json_object_get(u, "l")) && json_is_integer(v)) online_set_level(&st->oc, c, u8_of(u, "l"));
-  if ((v = json_object_get(u, "z")) && json_is_integer(v)) online_set_zone(&st->oc, c, u32_of(u, "z"));
-  if ((v = json_object_get(u, "m")) && json_is_integer(v)) c->map = u32_of(u, "m");
-  if ((v = json_object_get(u, "a")) && json_is_integer(v)) c->area = u32_of(u, "a");
+  if ((v = json_object_get(u, "l")) && json_is_integer(v)) online_set_level(&st->oc, c, jsonf_u8(u, "l"));
+  if ((v = json_object_get(u, "z")) && json_is_integer(v)) online_set_zone(&st->oc, c, jsonf_u32(u, "z"));
+  if ((v = json_object_get(u, "m")) && json_is_integer(v)) c->map = jsonf_u32(u, "m");
+  if ((v = json_object_get(u, "a")) && json_is_integer(v)) c->area = jsonf_u32(u, "a");
+  chars_presence_report(st, STRATUS_PRESENCE_UPDATED, c);
 }
 
 static void on_updates(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   chars *st = ud;
   const char *gw;
   json_t *p = parse(st, e);
-  (void)ctx;
   if (!p) return;
   json_t *updates = json_object_get(p, "Updates");
   if (!gateway_of(p, &gw)) {
     chars_count_event(st, e->subject, "invalid");
   } else {
-    uint32_t realm = u32_of(p, "RealmID");
+    uint32_t realm = jsonf_u32(p, "RealmID");
     size_t i;
     json_t *u;
     if (json_is_array(updates)) /* null: no updates */
@@ -226,10 +208,9 @@ static void on_gateway_removed(stratus_ctx *ctx, const stratus_event *e, void *u
   chars *st = ud;
   json_t *p = parse(st, e);
   json_t *id = p ? json_object_get(p, "ID") : NULL;
-  (void)ctx;
   if (!p) return;
-  uint32_t realm = u32_of(p, "RealmID");
-  int64_t time = time_of(p);
+  uint32_t realm = jsonf_u32(p, "RealmID");
+  int64_t time = jsonf_time(p);
   oc_gateway *g = json_is_string(id) ? online_gateway(&st->oc, realm, json_string_value(id)) : NULL;
   size_t n = 0;
   uint64_t *guids = g && g->count ? malloc(g->count * sizeof(*guids)) : NULL;
@@ -254,10 +235,9 @@ static void on_chars_unhealthy(stratus_ctx *ctx, const stratus_event *e, void *u
   chars *st = ud;
   const char *gw;
   json_t *p = parse(st, e);
-  (void)ctx;
   if (!p) return;
-  uint32_t realm = u32_of(p, "RealmID");
-  int64_t time = time_of(p);
+  uint32_t realm = jsonf_u32(p, "RealmID");
+  int64_t time = jsonf_time(p);
   json_t *list = json_object_get(p, "CharactersGUID"), *v;
   size_t i, n = 0;
   if (gateway_of(p, &gw) && gw[0] && json_is_array(list)) {
@@ -282,9 +262,8 @@ static void on_chars_unhealthy(stratus_ctx *ctx, const stratus_event *e, void *u
 static void on_guild_member(stratus_ctx *ctx, const stratus_event *e, void *ud) {
   chars *st = ud;
   json_t *p = parse(st, e);
-  (void)ctx;
   if (!p) return;
-  uint32_t realm = u32_of(p, "RealmID"), guild = u32_of(p, "GuildID"), r, low;
+  uint32_t realm = jsonf_u32(p, "RealmID"), guild = jsonf_u32(p, "GuildID"), r, low;
   json_t *name = json_object_get(p, "GuildName");
   bool added = strcmp(e->subject, "guild.member.added") == 0;
   if (added && guild && json_is_string(name)) {
@@ -293,13 +272,14 @@ static void on_guild_member(stratus_ctx *ctx, const stratus_event *e, void *ud) 
     if (len <= OC_GUILD_BYTES && stratus_utf8_valid(s, len, NULL))
       online_guild_put(&st->oc, realm, guild, s, len);
   }
-  oc_char *c = guid_resolve(realm, u64_of(p, "MemberGUID"), &r, &low)
+  oc_char *c = guid_resolve(realm, jsonf_uint(p, "MemberGUID", UINT64_MAX), &r, &low)
                    ? online_find(&st->oc, r, low)
                    : NULL;
   if (c && added)
     online_set_guild(&st->oc, c, guild);
   else if (c && c->guild_id == guild)
     online_set_guild(&st->oc, c, 0);
+  if (c) chars_presence_report(st, STRATUS_PRESENCE_UPDATED, c);
   chars_count_event(st, e->subject, c ? "applied" : "unknown");
   json_decref(p);
 }

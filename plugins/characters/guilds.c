@@ -29,7 +29,8 @@ struct guild_fetch {
 };
 
 typedef struct fetch_job {
-  chars *st;
+  chars *st;       /* for the done callback (loop) only */
+  const char *sql; /* the worker's copy of guild_fetch.sql */
   uint32_t realm;
   size_t n;
   uint32_t ids[BATCH];
@@ -69,7 +70,7 @@ static int fetch_work(stratus_db *db, void *arg) {
   for (size_t i = 0; i < BATCH; i++)
     params[i] = STRATUS_SQL_UINT_V(i < j->n ? j->ids[i] : 0);
   stratus_rows *rows;
-  int rc = HOST->sql_exec(db, j->st->guilds->sql, params, BATCH, &rows);
+  int rc = HOST->sql_exec(db, j->sql, params, BATCH, &rows);
   if (rc != 0) return rc;
   while (HOST->rows_next(rows) == 1 && j->found < BATCH) {
     size_t len;
@@ -107,10 +108,11 @@ static void submit_batch(chars *st, uint32_t realm, const uint32_t *ids, size_t 
   fetch_job *j = calloc(1, sizeof(*j));
   if (j) {
     j->st = st;
+    j->sql = st->guilds->sql;
     j->realm = realm;
     j->n = n;
     memcpy(j->ids, ids, n * sizeof(*ids));
-    if (chars_submit(st, NULL, realm, fetch_work, fetch_done, j) == 0) return;
+    if (chars_submit(st, realm, fetch_work, fetch_done, j) == 0) return;
     free(j);
   }
   for (size_t i = 0; i < n; i++) /* let a later login ask again */
@@ -120,7 +122,6 @@ static void submit_batch(chars *st, uint32_t realm, const uint32_t *ids, size_t 
 static void flush(stratus_ctx *ctx, stratus_timer *t, void *ud) {
   chars *st = ud;
   guild_fetch *gf = st->guilds;
-  (void)ctx, (void)t;
   gf->flush_armed = false;
   for (size_t r = 0; r < gf->npending; r++) {
     realm_ids *p = &gf->pending[r];

@@ -90,7 +90,6 @@ static int load_work(stratus_db *db, void *arg) {
 }
 
 static void retry(stratus_ctx *ctx, stratus_timer *t, void *ud) {
-  (void)ctx, (void)t;
   items_start(ud);
 }
 

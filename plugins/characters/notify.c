@@ -39,7 +39,8 @@ typedef struct pair {
 } pair;
 
 typedef struct lookup_job {
-  chars *st;
+  chars *st;       /* for the done callback (loop) only */
+  const char *sql; /* the worker's copy of notifier.sql */
   uint32_t realm;
   size_t n;
   notify_item items[BATCH];
@@ -107,7 +108,7 @@ static int lookup_work(stratus_db *db, void *arg) {
   for (size_t i = 0; i < BATCH; i++)
     params[i] = STRATUS_SQL_UINT_V(i < j->n ? j->items[i].low : 0);
   stratus_rows *rows;
-  int rc = HOST->sql_exec(db, j->st->notify->sql, params, BATCH, &rows);
+  int rc = HOST->sql_exec(db, j->sql, params, BATCH, &rows);
   if (rc != 0) return rc;
   size_t count = HOST->rows_count(rows);
   j->pairs = calloc(count ? count : 1, sizeof(*j->pairs));
@@ -147,10 +148,11 @@ static void submit(chars *st, uint32_t realm, const notify_item *items, size_t n
   lookup_job *j = calloc(1, sizeof(*j));
   if (!j) return;
   j->st = st;
+  j->sql = st->notify->sql;
   j->realm = realm;
   j->n = n;
   memcpy(j->items, items, n * sizeof(*items));
-  if (chars_submit(st, NULL, realm, lookup_work, lookup_done, j) != 0) {
+  if (chars_submit(st, realm, lookup_work, lookup_done, j) != 0) {
     STRATUS_DEBUG(HOST, st->ctx, "no friend status lookup for realm %u", realm);
     free(j);
   }
@@ -159,7 +161,6 @@ static void submit(chars *st, uint32_t realm, const notify_item *items, size_t n
 static void flush(stratus_ctx *ctx, stratus_timer *t, void *ud) {
   chars *st = ud;
   notifier *nt = st->notify;
-  (void)ctx, (void)t;
   nt->armed = false;
   for (size_t q = 0; q < nt->nqueues; q++) {
     realm_queue *rq = &nt->queues[q];

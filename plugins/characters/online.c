@@ -57,6 +57,7 @@ static void free_map_values(hmap *m) {
 void online_free(online *o) {
   free_map_values(&o->by_key);
   hmap_free(&o->by_name);
+  hmap_free(&o->by_account);
   free_map_values(&o->tombs);
   free_map_values(&o->guilds);
   for (size_t i = 0; i < o->nrealms; i++) {
@@ -68,6 +69,40 @@ void online_free(online *o) {
   for (size_t i = 0; i < o->ngws; i++) free(o->gws[i]);
   free(o->gws);
   memset(o, 0, sizeof(*o));
+}
+
+/* ---- accounts --------------------------------------------------------------- */
+
+oc_char *online_account_first(const online *o, uint32_t account) {
+  return account ? hmap_get(&o->by_account, hmap_mix64(account), NULL, NULL) : NULL;
+}
+
+/* After the account's first character (or as the first). */
+static void account_link(online *o, oc_char *c) {
+  oc_char *head = online_account_first(o, c->account);
+  c->acct_prev = c->acct_next = NULL;
+  if (!c->account) return;
+  if (!head) {
+    hmap_put(&o->by_account, hmap_mix64(c->account), c); /* no memory: not indexed */
+    return;
+  }
+  c->acct_prev = head;
+  c->acct_next = head->acct_next;
+  if (head->acct_next) head->acct_next->acct_prev = c;
+  head->acct_next = c;
+}
+
+static void account_unlink(online *o, oc_char *c) {
+  uint64_t h = hmap_mix64(c->account);
+  if (c->acct_prev) {
+    c->acct_prev->acct_next = c->acct_next;
+  } else if (!c->account || !hmap_del_val(&o->by_account, h, c)) {
+    return; /* never indexed */
+  } else if (c->acct_next) {
+    hmap_put(&o->by_account, h, c->acct_next); /* a slot was just freed: cannot fail */
+  }
+  if (c->acct_next) c->acct_next->acct_prev = c->acct_prev;
+  c->acct_prev = c->acct_next = NULL;
 }
 
 /* ---- realms and gateways -------------------------------------------------- */
@@ -240,7 +275,13 @@ static oc_outcome refresh(online *o, oc_char *c, const oc_login *ev) {
     set_name(c, ev->name, ev->name_len);
     if (name_index(o, c) != 0) return OC_NOMEM;
   }
-  fill(c, ev);
+  if (c->account != ev->account) {
+    account_unlink(o, c);
+    fill(c, ev);
+    account_link(o, c);
+  } else {
+    fill(c, ev);
+  }
   refresh_row(o, c);
   return OC_UPDATED;
 }
@@ -268,6 +309,7 @@ static oc_outcome add(online *o, const oc_login *ev, oc_char **out) {
     return OC_NOMEM;
   }
   gateway_link(g, c);
+  account_link(o, c);
   o->total++;
   *out = c;
   return OC_ADDED;
@@ -311,6 +353,7 @@ void online_remove(online *o, oc_char *c, int64_t time, uint64_t now_ms) {
   hmap_del_val(&o->by_key, hmap_mix64(c->key), c);
   name_unindex(o, c);
   gateway_unlink(c);
+  account_unlink(o, c);
   if (r) realm_remove(r, c);
   o->total--;
   online_remember_logout(o, guid_key_realm(c->key), guid_key_low(c->key), time, now_ms);

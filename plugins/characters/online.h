@@ -36,8 +36,10 @@ typedef struct oc_char {
   uint8_t race, cls, gender, level;
   float x, y, z;
   int64_t since; /* EventTimeUnixNano of the login; 0 = unknown */
+  uint64_t online_ms; /* the host clock when it came online (presence) */
   oc_gateway *gw;
   struct oc_char *gw_prev, *gw_next;
+  struct oc_char *acct_prev, *acct_next; /* the account's characters (account 0: none) */
   uint32_t slot; /* index in its realm's arrays */
   uint8_t name_len;
   char name[OC_NAME_BYTES + 1];
@@ -78,6 +80,7 @@ struct oc_gateway {
 typedef struct online {
   hmap by_key;  /* hmap_mix64(key) -> oc_char */
   hmap by_name; /* (realm, lname) -> oc_char */
+  hmap by_account; /* hmap_mix64(account) -> the account's first oc_char */
   hmap tombs;   /* hmap_mix64(key) -> oc_tomb: recent logouts */
   hmap guilds;  /* hmap_mix64(guild key) -> oc_guild */
   oc_realm **realms;
@@ -111,6 +114,8 @@ void online_free(online *o);
 /* A login: adds or refreshes the character; *out gets it unless stale. */
 oc_outcome online_login(online *o, const oc_login *ev, oc_char **out);
 oc_char *online_find(const online *o, uint32_t realm, uint32_t low);
+/* The first online character of an account, on any realm (then acct_next). */
+oc_char *online_account_first(const online *o, uint32_t account);
 /* Case-insensitive, name of 1..48 valid UTF-8 bytes. */
 oc_char *online_find_name(const online *o, uint32_t realm, const char *name, size_t len);
 /* May this logout (gateway, time) remove c? */

@@ -4,11 +4,11 @@
  * GetOnlineCharacters. GUIDs in answers are rendered for the caller's realm
  * (its own players as low GUIDs, others realm-scoped).
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "characters.h"
 #include "guid.h"
+#include "req.h"
 #include "who.h"
 
 /* The three "short character" messages have the same fields; one macro
@@ -59,163 +59,131 @@ static void add_item(const oc_char *c, const oc_guild *g, void *ud) {
   r->ptrs[r->n++] = it;
 }
 
-static bool who_text_ok(stratus_call *call, const char *s, const char *what, who_text *out) {
+static int check_who_text(stratus_req *req, const char *s, const char *what, who_text *out) {
   size_t len = strlen(s);
-  if (!stratus_utf8_valid(s, len, NULL)) {
-    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
-    return false;
-  }
-  if (len > WHO_MAX_TEXT) {
-    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s is longer than %d bytes", what,
-                    WHO_MAX_TEXT);
-    return false;
-  }
+  if (!stratus_utf8_valid(s, len, NULL))
+    return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
+  if (len > WHO_MAX_TEXT)
+    return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s is longer than %d bytes", what,
+                          WHO_MAX_TEXT);
   who_text_set(out, s, len);
-  return true;
+  return 0;
 }
 
-static bool who_filter_of(chars *st, stratus_call *call, const V1__WhoQueryRequest *req,
-                          who_filter *f) {
+static int who_texts(stratus_req *req, const V1__WhoQueryRequest *in, who_filter *f) {
+  if (in->n_zones > WHO_MAX_ZONES || in->n_strings > WHO_MAX_STRINGS)
+    return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT,
+                          "at most %d zones and %d strings (got %zu and %zu)", WHO_MAX_ZONES,
+                          WHO_MAX_STRINGS, in->n_zones, in->n_strings);
+  int rc = check_who_text(req, in->playername, "playerName", &f->name);
+  if (rc == 0) rc = check_who_text(req, in->guildname, "guildName", &f->guild);
+  for (size_t i = 0; rc == 0 && i < in->n_strings; i++)
+    rc = check_who_text(req, in->strings[i], "strings", &f->strings[i]);
+  f->nstrings = in->n_strings;
+  return rc;
+}
+
+static int who_check(stratus_req *req, const void *msg, void *job) {
+  const V1__WhoQueryRequest *in = msg;
+  chars *st = HOST->req_ud(req);
+  who_filter *f = job;
   uint32_t realm, low;
-  memset(f, 0, sizeof(*f));
-  if (!chars_realm_ok(st, call, req->realmid) ||
-      !chars_guid_ok(call, req->realmid, req->characterguid, "characterGUID", &realm, &low))
-    return false;
-  if (req->n_zones > WHO_MAX_ZONES || req->n_strings > WHO_MAX_STRINGS) {
-    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT,
-                    "at most %d zones and %d strings (got %zu and %zu)", WHO_MAX_ZONES,
-                    WHO_MAX_STRINGS, req->n_zones, req->n_strings);
-    return false;
-  }
-  if (!who_text_ok(call, req->playername, "playerName", &f->name) ||
-      !who_text_ok(call, req->guildname, "guildName", &f->guild))
-    return false;
-  for (size_t i = 0; i < req->n_strings; i++)
-    if (!who_text_ok(call, req->strings[i], "strings", &f->strings[i])) return false;
-  f->nstrings = req->n_strings;
-  f->realm = req->realmid;
-  f->lvl_min = req->lvlmin;
+  int rc = chars_realm_known(req, in->realmid);
+  if (rc == 0) rc = chars_guid(req, in->realmid, in->characterguid, "characterGUID", &realm, &low);
+  if (rc == 0) rc = who_texts(req, in, f);
+  if (rc != 0) return rc;
+  f->realm = in->realmid;
+  f->lvl_min = in->lvlmin;
   /* The client sends 100 for "any level"; characters above it still count. */
-  f->lvl_max = req->lvlmax >= 100 ? UINT32_MAX : req->lvlmax;
-  f->race_mask = req->racemask;
-  f->class_mask = req->classmask;
-  f->zones = req->zones;
-  f->nzones = req->n_zones;
+  f->lvl_max = in->lvlmax >= 100 ? UINT32_MAX : in->lvlmax;
+  f->race_mask = in->racemask;
+  f->class_mask = in->classmask;
+  f->zones = in->zones;
+  f->nzones = in->n_zones;
   f->max_results = (size_t)st->cfg->who_max_results;
   const oc_char *me = online_find(&st->oc, realm, low);
   f->team = -1;
   if (!st->cfg->two_side_who && me && online_team(me->race) != TEAM_NEUTRAL)
     f->team = online_team(me->race);
-  return true;
+  return 0;
 }
 
-static void who_query(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                      void *ud) {
-  const V1__WhoQueryRequest *req = (const void *)msg;
-  chars *st = ud;
-  who_filter f;
-  (void)ctx;
-  if (!who_filter_of(st, call, req, &f)) return;
-  who_reply r = {calloc(f.max_results, sizeof(*r.items)), calloc(f.max_results, sizeof(*r.ptrs)),
-                 0};
-  if (!r.items || !r.ptrs) {
-    HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-  } else {
-    V1__WhoQueryResponse resp = V1__WHO_QUERY_RESPONSE__INIT;
-    resp.totalfound = who_run(&st->oc, &f, add_item, &r);
-    resp.n_itemstodisplay = r.n;
-    resp.itemstodisplay = r.ptrs;
-    HOST->call_reply(call, &resp.base);
-  }
-  free(r.items);
-  free(r.ptrs);
+static int who_reply_step(stratus_req *req, void *job) {
+  const who_filter *f = job;
+  chars *st = HOST->req_ud(req);
+  who_reply r = {HOST->req_alloc(req, f->max_results * sizeof(*r.items)),
+                 HOST->req_alloc(req, f->max_results * sizeof(*r.ptrs)), 0};
+  V1__WhoQueryResponse *resp = req_message(HOST, req, &v1__who_query_response__descriptor);
+  resp->totalfound = who_run(&st->oc, f, add_item, &r);
+  resp->n_itemstodisplay = r.n;
+  resp->itemstodisplay = r.ptrs;
+  return HOST->req_reply(req, &resp->base);
 }
 
 /* ---- lookups ------------------------------------------------------------------------- */
 
-static void online_by_name(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                           void *ud) {
-  const V1__CharacterOnlineByNameRequest *req = (const void *)msg;
-  chars *st = ud;
-  (void)ctx;
-  if (!chars_realm_ok(st, call, req->realmid) ||
-      !chars_name_ok(call, req->charactername, "characterName"))
-    return;
-  const oc_char *c = online_find_name(&st->oc, req->realmid, req->charactername,
-                                      strlen(req->charactername));
-  V1__CharacterOnlineByNameResponse__Char ch = V1__CHARACTER_ONLINE_BY_NAME_RESPONSE__CHAR__INIT;
-  V1__CharacterOnlineByNameResponse resp = V1__CHARACTER_ONLINE_BY_NAME_RESPONSE__INIT;
+static int online_by_name(stratus_req *req, void *job) {
+  const V1__CharacterOnlineByNameRequest *in = (const void *)HOST->req_request(req);
+  chars *st = HOST->req_ud(req);
+  int rc = chars_realm_known(req, in->realmid);
+  if (rc == 0) rc = chars_name(req, in->charactername, "characterName");
+  if (rc != 0) return rc;
+  const oc_char *c = online_find_name(&st->oc, in->realmid, in->charactername,
+                                      strlen(in->charactername));
+  V1__CharacterOnlineByNameResponse *resp =
+      req_message(HOST, req, &v1__character_online_by_name_response__descriptor);
   if (c) {
-    FILL_CHAR(&ch, c, req->realmid);
-    resp.character = &ch;
+    resp->character = req_message(HOST, req, &v1__character_online_by_name_response__char__descriptor);
+    FILL_CHAR(resp->character, c, in->realmid);
   }
-  HOST->call_reply(call, &resp.base);
+  return HOST->req_reply(req, &resp->base);
 }
 
-static void short_by_guids(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                           void *ud) {
-  const V1__ShortCharactersDataByGUIDsRequest *req = (const void *)msg;
-  chars *st = ud;
-  (void)ctx;
-  if (!chars_realm_ok(st, call, req->realmid)) return;
-  size_t cap = req->n_guids ? req->n_guids : 1;
-  V1__ShortCharactersDataByGUIDsResponse__ShortCharData *items = calloc(cap, sizeof(*items));
-  V1__ShortCharactersDataByGUIDsResponse__ShortCharData **ptrs = calloc(cap, sizeof(*ptrs));
-  size_t n = 0;
-  bool ok = items && ptrs;
-  if (!ok) HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-  for (size_t i = 0; ok && i < req->n_guids; i++) {
+static int short_by_guids(stratus_req *req, void *job) {
+  const V1__ShortCharactersDataByGUIDsRequest *in = (const void *)HOST->req_request(req);
+  chars *st = HOST->req_ud(req);
+  int rc = chars_realm_known(req, in->realmid);
+  if (rc != 0) return rc;
+  V1__ShortCharactersDataByGUIDsResponse *resp =
+      req_message(HOST, req, &v1__short_characters_data_by_guids_response__descriptor);
+  resp->characters = HOST->req_alloc(req, (in->n_guids + 1) * sizeof(*resp->characters));
+  for (size_t i = 0; i < in->n_guids; i++) {
     uint32_t realm, low;
-    if (!guid_resolve(req->realmid, req->guids[i], &realm, &low)) {
-      HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT,
-                      "GUIDs[%zu] = %llu is not a player GUID", i,
-                      (unsigned long long)req->guids[i]);
-      ok = false;
-      break;
-    }
+    if (!guid_resolve(in->realmid, in->guids[i], &realm, &low))
+      return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT,
+                            "GUIDs[%zu] = %llu is not a player GUID", i,
+                            (unsigned long long)in->guids[i]);
     const oc_char *c = online_find(&st->oc, realm, low);
     if (!c) continue;
-    v1__short_characters_data_by_guids_response__short_char_data__init(&items[n]);
-    chars_fill_short(c, req->realmid, &items[n]);
-    ptrs[n] = &items[n];
-    n++;
+    V1__ShortCharactersDataByGUIDsResponse__ShortCharData *item = req_message(
+        HOST, req, &v1__short_characters_data_by_guids_response__short_char_data__descriptor);
+    chars_fill_short(c, in->realmid, item);
+    resp->characters[resp->n_characters++] = item;
   }
-  if (ok) {
-    V1__ShortCharactersDataByGUIDsResponse resp = V1__SHORT_CHARACTERS_DATA_BY_GUIDS_RESPONSE__INIT;
-    resp.n_characters = n;
-    resp.characters = ptrs;
-    HOST->call_reply(call, &resp.base);
-  }
-  free(items);
-  free(ptrs);
+  return HOST->req_reply(req, &resp->base);
 }
 
-static void online_characters(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                              void *ud) {
-  const V1__GetOnlineCharactersRequest *req = (const void *)msg;
-  chars *st = ud;
-  (void)ctx;
-  if (!chars_realm_ok(st, call, req->realmid)) return;
-  const oc_realm *r = online_realm(&st->oc, req->realmid);
+static int online_characters(stratus_req *req, void *job) {
+  const V1__GetOnlineCharactersRequest *in = (const void *)HOST->req_request(req);
+  chars *st = HOST->req_ud(req);
+  int rc = chars_realm_known(req, in->realmid);
+  if (rc != 0) return rc;
+  const oc_realm *r = online_realm(&st->oc, in->realmid);
   uint32_t n = r ? r->n : 0;
-  uint64_t *guids = malloc((n ? n : 1) * sizeof(*guids));
-  if (!guids) {
-    HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
-  for (uint32_t i = 0; i < n; i++) guids[i] = guid_key_low(r->chars[i]->key);
-  V1__GetOnlineCharactersResponse resp = V1__GET_ONLINE_CHARACTERS_RESPONSE__INIT;
-  resp.n_characterguids = n;
-  resp.characterguids = guids;
-  resp.totalcount = n;
-  HOST->call_reply(call, &resp.base);
-  free(guids);
+  V1__GetOnlineCharactersResponse *resp =
+      req_message(HOST, req, &v1__get_online_characters_response__descriptor);
+  resp->characterguids = HOST->req_alloc(req, (n + 1) * sizeof(*resp->characterguids));
+  for (uint32_t i = 0; i < n; i++) resp->characterguids[i] = guid_key_low(r->chars[i]->key);
+  resp->n_characterguids = n;
+  resp->totalcount = n;
+  return HOST->req_reply(req, &resp->base);
 }
 
-const chars_method chars_online_methods[] = {
-    {"WhoQuery", who_query},
-    {"CharacterOnlineByName", online_by_name},
-    {"ShortOnlineCharactersDataByGUIDs", short_by_guids},
-    {"GetOnlineCharacters", online_characters},
-    {NULL, NULL},
+/* Answered from the online cache alone: no pool, no database work. */
+const stratus_method chars_online_methods[CHARS_ONLINE_METHODS] = {
+    {.name = "WhoQuery", .job_size = sizeof(who_filter), .check = who_check,
+     .reply = who_reply_step},
+    {.name = "CharacterOnlineByName", .reply = online_by_name},
+    {.name = "ShortOnlineCharactersDataByGUIDs", .reply = short_by_guids},
+    {.name = "GetOnlineCharacters", .reply = online_characters},
 };

@@ -13,42 +13,48 @@
  * but a lock error arriving after some of its rows leaves the connection's
  * cached statement unusable; a single-row lock reports errors up front.)
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "characters.h"
+#include "req.h"
 #include "social.h"
 
-/* Locks the player's characters row; STRATUS_ENOTFOUND if there is none. */
-static int lock_player(stratus_db *db, social_job *j) {
+#define SQL_UINT(v) STRATUS_SQL_UINT_V(v)
+
+/* Locks the player's characters row; false (and no error) if there is none. */
+static int lock_player(stratus_db *db, stratus_req *req, social_job *j, bool *found) {
+  static const stratus_col cols[] = {REQ_COL(social_job, player_race, "race")};
   stratus_rows *rows;
   int rc = HOST->sql_exec(db,
                           "SELECT race FROM characters WHERE guid = ? AND deleteInfos_Name IS NULL "
                           "FOR UPDATE",
-                          STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->player)), &rows);
+                          STRATUS_SQL_PARAMS(SQL_UINT(j->player)), &rows);
   if (rc != 0) return rc;
-  bool found = HOST->rows_next(rows) == 1;
-  if (found) j->player_race = (uint8_t)HOST->rows_uint(rows, 0);
+  rc = HOST->rows_read(rows, req, STRATUS_COLS(cols), j);
   HOST->rows_free(rows);
-  return found ? 0 : STRATUS_ENOTFOUND;
+  *found = rc == 1;
+  return rc < 0 ? rc : 0;
 }
 
-static int load_other(stratus_db *db, social_job *j) {
+static int player_not_found(stratus_req *req, const social_job *j) {
+  return HOST->req_fail(req, STRATUS_GRPC_NOT_FOUND, "character %u not found on realm %u",
+                        j->player, j->realm);
+}
+
+/* The other character's race and name; *found false if it does not exist. */
+static int load_other(stratus_db *db, stratus_req *req, social_job *j, bool *found) {
+  static const stratus_col cols[] = {REQ_COL(social_job, other_race, "race"),
+                                     REQ_COL(social_job, other_name, "name")};
   stratus_rows *rows;
   int rc = HOST->sql_exec(db,
                           "SELECT race, name FROM characters WHERE guid = ? "
                           "AND deleteInfos_Name IS NULL",
-                          STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->other)), &rows);
+                          STRATUS_SQL_PARAMS(SQL_UINT(j->other)), &rows);
   if (rc != 0) return rc;
-  j->other_found = HOST->rows_next(rows) == 1;
-  if (j->other_found) {
-    size_t len;
-    const char *name = HOST->rows_text(rows, 1, &len);
-    j->other_race = (uint8_t)HOST->rows_uint(rows, 0);
-    memcpy(j->other_name, name ? name : "", len > OC_NAME_BYTES ? OC_NAME_BYTES : len);
-  }
+  rc = HOST->rows_read(rows, req, STRATUS_COLS(cols), j);
   HOST->rows_free(rows);
-  return 0;
+  *found = rc == 1;
+  return rc < 0 ? rc : 0;
 }
 
 /* The flags the player has on `other` and how many entries carry `flag`
@@ -57,166 +63,160 @@ static int read_list(stratus_db *db, social_job *j, uint8_t flag, uint8_t *flags
                      uint32_t *count) {
   stratus_rows *rows;
   int rc = HOST->sql_exec(db, "SELECT friend, flags FROM character_social WHERE guid = ?",
-                          STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->player)), &rows);
+                          STRATUS_SQL_PARAMS(SQL_UINT(j->player)), &rows);
   if (rc != 0) return rc;
   *flags = 0;
   *count = 0;
-  while (HOST->rows_next(rows) == 1) {
+  while ((rc = HOST->rows_next(rows)) == 1) {
     uint8_t f = (uint8_t)HOST->rows_uint(rows, 1);
     if ((uint32_t)HOST->rows_uint(rows, 0) == j->other) *flags |= f;
     if (f & flag) (*count)++;
   }
   HOST->rows_free(rows);
+  return rc < 0 ? rc : 0;
+}
+
+static int add_flag(stratus_db *db, const social_job *j, uint8_t flag, uint8_t flags) {
+  if (flags && j->friend)
+    return HOST->sql_exec(db, "UPDATE character_social SET flags = flags | ?, note = ? "
+                              "WHERE guid = ? AND friend = ?",
+                          STRATUS_SQL_PARAMS(SQL_UINT(flag), stratus_sql_text(j->note),
+                                             SQL_UINT(j->player), SQL_UINT(j->other)),
+                          NULL);
+  if (flags)
+    return HOST->sql_exec(db, "UPDATE character_social SET flags = flags | ? "
+                              "WHERE guid = ? AND friend = ?",
+                          STRATUS_SQL_PARAMS(SQL_UINT(flag), SQL_UINT(j->player),
+                                             SQL_UINT(j->other)),
+                          NULL);
+  return HOST->sql_exec(db, "INSERT INTO character_social (guid, friend, flags, note) "
+                            "VALUES (?, ?, ?, ?)",
+                        STRATUS_SQL_PARAMS(SQL_UINT(j->player), SQL_UINT(j->other),
+                                           SQL_UINT(flag),
+                                           stratus_sql_text(j->friend ? j->note : "")),
+                        NULL);
+}
+
+/* The game-rule outcome of an add, or 0 when the flag may be added. */
+static int add_refusal(stratus_db *db, social_job *j, uint8_t flag, uint8_t *flags) {
+  uint32_t count;
+  if (j->friend && !j->two_side_add_friend &&
+      online_team(j->player_race) != online_team(j->other_race))
+    return FRIEND_ENEMY;
+  int rc = read_list(db, j, flag, flags, &count);
+  if (rc != 0) return rc;
+  if (*flags & flag) return j->friend ? FRIEND_ALREADY : FRIEND_IGNORE_ALREADY;
+  if (count >= (j->friend ? SOCIAL_FRIEND_LIMIT : SOCIAL_IGNORE_LIMIT))
+    return j->friend ? FRIEND_LIST_FULL : FRIEND_IGNORE_FULL;
   return 0;
 }
 
-static int add_body(stratus_db *db, void *arg) {
-  social_job *j = arg;
-  bool friend = j->op == SOCIAL_ADD_FRIEND;
-  uint8_t flag = friend ? SOCIAL_FRIEND : SOCIAL_IGNORED, flags;
-  uint32_t count;
-  j->other_found = false; /* the body runs again after a deadlock */
+int social_add_work(stratus_db *db, stratus_req *req, void *job) {
+  social_job *j = job;
+  uint8_t flag = j->friend ? SOCIAL_FRIEND : SOCIAL_IGNORED, flags = 0;
+  bool found;
   j->changed = false;
-  int rc = lock_player(db, j);
-  if (rc == 0) rc = load_other(db, j);
+  int rc = lock_player(db, req, j, &found);
+  if (rc == 0 && !found) return player_not_found(req, j);
+  if (rc == 0) rc = load_other(db, req, j, &found);
   if (rc != 0) return rc;
-  if (!j->other_found) {
-    j->result = friend ? FRIEND_NOT_FOUND : FRIEND_IGNORE_NOT_FOUND;
+  if (!found) {
+    j->result = j->friend ? FRIEND_NOT_FOUND : FRIEND_IGNORE_NOT_FOUND;
     return 0;
   }
-  if (friend && !j->st->cfg->two_side_add_friend &&
-      online_team(j->player_race) != online_team(j->other_race)) {
-    j->result = FRIEND_ENEMY;
-    return 0;
+  rc = add_refusal(db, j, flag, &flags);
+  if (rc != 0) {
+    j->result = rc > 0 ? (uint32_t)rc : 0;
+    return rc > 0 ? 0 : rc;
   }
-  if ((rc = read_list(db, j, flag, &flags, &count)) != 0) return rc;
-  if (flags & flag) {
-    j->result = friend ? FRIEND_ALREADY : FRIEND_IGNORE_ALREADY;
-    return 0;
-  }
-  if (count >= (friend ? SOCIAL_FRIEND_LIMIT : SOCIAL_IGNORE_LIMIT)) {
-    j->result = friend ? FRIEND_LIST_FULL : FRIEND_IGNORE_FULL;
-    return 0;
-  }
-  const char *note = friend ? j->note : "";
-  if (flags && friend)
-    rc = HOST->sql_exec(db, "UPDATE character_social SET flags = flags | ?, note = ? "
-                            "WHERE guid = ? AND friend = ?",
-                        STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(flag), stratus_sql_text(note),
-                                           STRATUS_SQL_UINT_V(j->player),
-                                           STRATUS_SQL_UINT_V(j->other)),
-                        NULL);
-  else if (flags)
-    rc = HOST->sql_exec(db, "UPDATE character_social SET flags = flags | ? "
-                            "WHERE guid = ? AND friend = ?",
-                        STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(flag), STRATUS_SQL_UINT_V(j->player),
-                                           STRATUS_SQL_UINT_V(j->other)),
-                        NULL);
-  else
-    rc = HOST->sql_exec(db, "INSERT INTO character_social (guid, friend, flags, note) "
-                            "VALUES (?, ?, ?, ?)",
-                        STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->player),
-                                           STRATUS_SQL_UINT_V(j->other),
-                                           STRATUS_SQL_UINT_V(flag), stratus_sql_text(note)),
-                        NULL);
-  if (rc == 0) {
-    j->result = friend ? FRIEND_ADDED_OFFLINE : FRIEND_IGNORE_ADDED;
-    j->changed = true;
-  }
-  return rc;
+  if ((rc = add_flag(db, j, flag, flags)) != 0) return rc;
+  j->result = j->friend ? FRIEND_ADDED_OFFLINE : FRIEND_IGNORE_ADDED;
+  j->changed = true;
+  return 0;
 }
 
-static int remove_body(stratus_db *db, void *arg) {
-  social_job *j = arg;
-  uint8_t flag = j->op == SOCIAL_REMOVE_FRIEND ? SOCIAL_FRIEND : SOCIAL_IGNORED, flags;
+int social_remove_work(stratus_db *db, stratus_req *req, void *job) {
+  social_job *j = job;
+  uint8_t flag = j->friend ? SOCIAL_FRIEND : SOCIAL_IGNORED, flags = 0;
   uint32_t count;
+  bool found;
   j->changed = false;
-  int rc = lock_player(db, j);
-  if (rc == STRATUS_ENOTFOUND) rc = 0; /* no such player: nothing to remove */
-  if (rc == 0) rc = read_list(db, j, flag, &flags, &count);
+  int rc = lock_player(db, req, j, &found);
+  if (rc == 0 && found) rc = read_list(db, j, flag, &flags, &count);
   if (rc != 0 || !(flags & flag)) return rc; /* nothing to remove: done already */
   j->changed = true;
   if (!(flags & ~flag))
     return HOST->sql_exec(db, "DELETE FROM character_social WHERE guid = ? AND friend = ?",
-                          STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->player),
-                                             STRATUS_SQL_UINT_V(j->other)),
-                          NULL);
+                          STRATUS_SQL_PARAMS(SQL_UINT(j->player), SQL_UINT(j->other)), NULL);
   return HOST->sql_exec(db, "UPDATE character_social SET flags = flags & ~? "
                             "WHERE guid = ? AND friend = ?",
-                        STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(flag), STRATUS_SQL_UINT_V(j->player),
-                                           STRATUS_SQL_UINT_V(j->other)),
+                        STRATUS_SQL_PARAMS(SQL_UINT(flag), SQL_UINT(j->player),
+                                           SQL_UINT(j->other)),
                         NULL);
 }
 
-static int note_body(stratus_db *db, void *arg) {
-  social_job *j = arg;
-  uint8_t flags;
+int social_note_work(stratus_db *db, stratus_req *req, void *job) {
+  social_job *j = job;
+  uint8_t flags = 0;
   uint32_t count;
-  int rc = lock_player(db, j);
-  if (rc == 0) rc = read_list(db, j, SOCIAL_FRIEND, &flags, &count);
+  bool found;
+  int rc = lock_player(db, req, j, &found);
+  if (rc == 0 && found) rc = read_list(db, j, SOCIAL_FRIEND, &flags, &count);
   if (rc != 0) return rc;
-  if (!(flags & SOCIAL_FRIEND)) return STRATUS_ENOTFOUND;
+  if (!(flags & SOCIAL_FRIEND))
+    return HOST->req_fail(req, STRATUS_GRPC_NOT_FOUND, "character %u has no friend %u on realm %u",
+                          j->player, j->other, j->realm);
   return HOST->sql_exec(db, "UPDATE character_social SET note = ? WHERE guid = ? AND friend = ?",
-                        STRATUS_SQL_PARAMS(stratus_sql_text(j->note),
-                                           STRATUS_SQL_UINT_V(j->player),
-                                           STRATUS_SQL_UINT_V(j->other)),
+                        STRATUS_SQL_PARAMS(stratus_sql_text(j->note), SQL_UINT(j->player),
+                                           SQL_UINT(j->other)),
                         NULL);
 }
 
-static int list_work(stratus_db *db, social_job *j) {
-  stratus_rows *rows;
-  int rc = HOST->sql_exec(db, "SELECT guid FROM characters WHERE guid = ? AND "
-                              "deleteInfos_Name IS NULL",
-                          STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->player)), &rows);
-  if (rc != 0) return rc;
-  bool found = HOST->rows_next(rows) == 1;
-  HOST->rows_free(rows);
-  if (!found) return STRATUS_ENOTFOUND;
-  rc = HOST->sql_exec(db, "SELECT friend, flags, note FROM character_social WHERE guid = ? "
-                          "ORDER BY friend",
-                      STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->player)), &rows);
-  if (rc != 0) return rc;
-  size_t count = HOST->rows_count(rows);
-  j->rows = calloc(count ? count : 1, sizeof(*j->rows));
-  while (j->rows && HOST->rows_next(rows) == 1) {
-    uint32_t other = (uint32_t)HOST->rows_uint(rows, 0);
-    uint8_t flags = (uint8_t)HOST->rows_uint(rows, 1);
-    size_t len;
-    const char *note = HOST->rows_text(rows, 2, &len);
-    social_row *r = j->n && j->rows[j->n - 1].other == other ? &j->rows[j->n - 1]
-                                                              : &j->rows[j->n++];
-    r->other = other;
-    r->flags |= flags;
-    if ((flags & SOCIAL_FRIEND) && note && len <= SOCIAL_NOTE_BYTES) memcpy(r->note, note, len + 1);
+/* Rows of one (player, other) pair merged: the key includes the flags. */
+static size_t merge_rows(social_row *rows, size_t n) {
+  size_t out = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (out && rows[out - 1].other == rows[i].other) {
+      rows[out - 1].flags |= rows[i].flags;
+      if (rows[i].flags & SOCIAL_FRIEND) rows[out - 1].note = rows[i].note;
+    } else {
+      rows[out++] = rows[i];
+    }
   }
-  HOST->rows_free(rows);
-  return j->rows ? 0 : STRATUS_ENOMEM;
+  return out;
 }
 
-static int listeners_work(stratus_db *db, social_job *j) {
+int social_list_work(stratus_db *db, stratus_req *req, void *job) {
+  static const stratus_col cols[] = {REQ_COL(social_row, other, "friend"),
+                                     REQ_COL(social_row, flags, "flags"),
+                                     REQ_COL(social_row, note, "note")};
+  social_job *j = job;
+  stratus_rows *rows;
+  bool found;
+  int rc = lock_player(db, req, j, &found);
+  if (rc == 0 && !found) return player_not_found(req, j);
+  if (rc == 0)
+    rc = HOST->sql_exec(db, "SELECT friend, flags, note FROM character_social WHERE guid = ? "
+                            "ORDER BY friend",
+                        STRATUS_SQL_PARAMS(SQL_UINT(j->player)), &rows);
+  if (rc != 0) return rc;
+  rc = HOST->rows_collect(rows, req, STRATUS_COLS(cols), sizeof(social_row), NULL,
+                          (void **)&j->rows, &j->n);
+  HOST->rows_free(rows);
+  if (rc == 0) j->n = merge_rows(j->rows, j->n);
+  return rc;
+}
+
+int social_listeners_work(stratus_db *db, stratus_req *req, void *job) {
+  static const stratus_col cols[] = {{.column = "guid", .type = STRATUS_COL_U32, .offset = 0}};
+  social_job *j = job;
   stratus_rows *rows;
   int rc = HOST->sql_exec(db, "SELECT guid FROM character_social WHERE friend = ? AND "
                               "(flags & 1) <> 0",
-                          STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->player)), &rows);
+                          STRATUS_SQL_PARAMS(SQL_UINT(j->player)), &rows);
   if (rc != 0) return rc;
-  size_t count = HOST->rows_count(rows);
-  j->listeners = calloc(count ? count : 1, sizeof(*j->listeners));
-  while (j->listeners && HOST->rows_next(rows) == 1 && j->nlisteners < count)
-    j->listeners[j->nlisteners++] = (uint32_t)HOST->rows_uint(rows, 0);
+  rc = HOST->rows_collect(rows, req, STRATUS_COLS(cols), sizeof(uint32_t), NULL,
+                          (void **)&j->listeners, &j->nlisteners);
   HOST->rows_free(rows);
-  return j->listeners ? 0 : STRATUS_ENOMEM;
-}
-
-int social_work(stratus_db *db, void *arg) {
-  social_job *j = arg;
-  switch (j->op) {
-  case SOCIAL_LIST: return list_work(db, j);
-  case SOCIAL_LISTENERS: return listeners_work(db, j);
-  case SOCIAL_ADD_FRIEND:
-  case SOCIAL_ADD_IGNORE: return HOST->db_transaction(db, add_body, j);
-  case SOCIAL_REMOVE_FRIEND:
-  case SOCIAL_REMOVE_IGNORE: return HOST->db_transaction(db, remove_body, j);
-  case SOCIAL_NOTE: return HOST->db_transaction(db, note_body, j);
-  }
-  return STRATUS_EINVAL;
+  return rc;
 }

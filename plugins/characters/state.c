@@ -165,7 +165,7 @@ static bool read_char(chars *st, reader *r) {
     return false;
   oc_char *c;
   if (online_login(&st->oc, &ev, &c) == OC_NOMEM) return false;
-  if (c) c->area = area;
+  if (c) c->area = area, c->online_ms = HOST->now_ms(st->ctx);
   return true;
 }
 

@@ -3,7 +3,7 @@
  * the whisper plugin's). Channels follow AzerothCore's rules, are keyed by
  * realm + lower-case name + team, live in memory on the loop thread and are
  * stored in the realm's characters database; players leave their channels
- * when they log out (gw.char.logged-out, char.chars.unhealthy.gw).
+ * when the presence owner (the characters plugin) takes them offline.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -83,7 +83,6 @@ static void scan_node(const void *node, VISIT which, void *arg) {
 
 static void logout_db_done(stratus_ctx *ctx, void *arg, int result, const char *error) {
   chat_logout_job *j = arg;
-  (void)ctx;
   if (result != 0)
     STRATUS_WARN(host, j->plugin->ctx, "realm %" PRIu32 " logout of %" PRIu64
                  ": channel lookup failed: %s", j->realm, j->guid, error);
@@ -114,38 +113,10 @@ void chat_logout(chat_plugin *p, uint32_t realm, uint64_t guid) {
     free(j);
 }
 
-static json_t *payload_of(const stratus_event *ev) {
-  json_t *p = json_loadb(ev->payload, ev->payload_len, 0, NULL);
-  if (!json_is_object(p)) {
-    json_decref(p);
-    return NULL;
-  }
-  return p;
-}
-
-static void on_logged_out(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
-  json_t *p = payload_of(ev);
-  (void)ctx;
-  if (!p) return;
-  json_int_t realm = json_integer_value(json_object_get(p, "RealmID"));
-  json_int_t guid = json_integer_value(json_object_get(p, "CharGUID"));
-  if (realm >= 0 && realm <= UINT32_MAX && guid > 0)
-    chat_logout(ud, (uint32_t)realm, (uint64_t)guid);
-  json_decref(p);
-}
-
-/* char.chars.unhealthy.gw: a gateway died with these characters on it. */
-static void on_unhealthy(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
-  json_t *p = payload_of(ev);
-  (void)ctx;
-  if (!p) return;
-  json_int_t realm = json_integer_value(json_object_get(p, "RealmID"));
-  json_t *guids = json_object_get(p, "CharactersGUID"); /* null: nobody */
-  for (size_t i = 0; realm >= 0 && realm <= UINT32_MAX && i < json_array_size(guids); i++) {
-    json_int_t guid = json_integer_value(json_array_get(guids, i));
-    if (guid > 0) chat_logout(ud, (uint32_t)realm, (uint64_t)guid);
-  }
-  json_decref(p);
+/* The presence owner (the characters plugin) took a character offline: a
+logout, or its gateway died. */
+static void on_presence(stratus_ctx *ctx, int change, const stratus_presence *pr, void *ud) {
+  if (change == STRATUS_PRESENCE_OFFLINE) chat_logout(ud, pr->realm, pr->low);
 }
 
 /* ---- lifecycle ------------------------------------------------------------------ */
@@ -180,9 +151,7 @@ static int chat_init(stratus_ctx *ctx, const void *config, void **state) {
            host->now_ms(ctx) ^ ((uint64_t)time(NULL) << 20), (unsigned)getpid());
   int rc = register_metrics(ctx, p);
   if (rc == 0) rc = chat_handlers_register(ctx, p);
-  if (rc == 0 && (!host->event_subscribe(ctx, "gw.char.logged-out", on_logged_out, p) ||
-                  !host->event_subscribe(ctx, "char.chars.unhealthy.gw", on_unhealthy, p)))
-    rc = STRATUS_EINVAL;
+  if (rc == 0) rc = host->presence_watch(ctx, on_presence, p);
   if (rc != 0) {
     free(p->routes);
     free(p);
@@ -194,19 +163,16 @@ static int chat_init(stratus_ctx *ctx, const void *config, void **state) {
 
 /* Every key is read when used: a new value applies to the next call. */
 static int chat_reconfigure(stratus_ctx *ctx, void *state, const void *config) {
-  (void)ctx;
   ((chat_plugin *)state)->config = config;
   return 0;
 }
 
 static void chat_stop(stratus_ctx *ctx, void *state) {
-  (void)ctx;
   ((chat_plugin *)state)->stopped = true;
 }
 
 static void chat_destroy(stratus_ctx *ctx, void *state) {
   chat_plugin *p = state;
-  (void)ctx;
   chat_channels_free(p);
   free(p->routes);
   free(p);
@@ -226,11 +192,7 @@ static const stratus_plugin chat_plugin_desc = {
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {
-  if (!STRATUS_HOST_HAS(api, rpc_register) || !STRATUS_HOST_HAS(api, rpc_call) ||
-      !STRATUS_HOST_HAS(api, db_submit) || !STRATUS_HOST_HAS(api, db_transaction) ||
-      !STRATUS_HOST_HAS(api, db_errno) || !STRATUS_HOST_HAS(api, event_publish) ||
-      !STRATUS_HOST_HAS(api, event_subscribe) || !STRATUS_HOST_HAS(api, metric_register))
-    return NULL;
+  if (!STRATUS_HOST_HAS(api, presence_watch)) return NULL; /* ABI 1.1; 1.0 is always there */
   host = api;
   return &chat_plugin_desc;
 }

@@ -20,8 +20,6 @@
 
 #define host chat_host
 
-enum { ER_NO_SUCH_TABLE = 1146 };
-
 static void run(chat_channel *ch);
 static void start_load(chat_channel *ch);
 
@@ -54,23 +52,18 @@ void chat_pool_name(uint32_t realm, char *out, size_t size) {
   snprintf(out, size, "characters.%" PRIu32, realm);
 }
 
-/* A database failure as the caller sees it. */
+/* A database failure as the caller sees it: the SDK's one mapping of codes
+ * and MySQL errors (1146: run `stratusctl migrate`) to statuses. */
 static void fail_db(chat_plugin *p, chat_op *op, const chat_channel *ch, int result,
                     unsigned db_errno, const char *error) {
   count_op(p, op->kind, "error");
-  if (result == STRATUS_EUNAVAILABLE || result == STRATUS_ETIMEDOUT ||
-      result == STRATUS_ECANCELED || result == STRATUS_EDRAINING || result == STRATUS_EAGAIN)
-    chat_op_fail(op, STRATUS_GRPC_UNAVAILABLE, "realm %" PRIu32 " characters database: %s",
-                 ch->realm, *error ? error : stratus_strerror(result));
-  else if (db_errno == ER_NO_SUCH_TABLE)
-    chat_op_fail(op, STRATUS_GRPC_FAILED_PRECONDITION,
-                 "realm %" PRIu32 ": %s (run `stratusctl migrate`)", ch->realm, error);
-  else if (result == STRATUS_ECONFLICT)
-    chat_op_fail(op, STRATUS_GRPC_ABORTED,
-                 "channel '%s' was changed by someone else; retry", ch->name);
+  if (result == STRATUS_ECONFLICT)
+    chat_op_fail(op, STRATUS_GRPC_ABORTED, "channel '%s' was changed by someone else; retry",
+                 ch->name);
   else
-    chat_op_fail(op, STRATUS_GRPC_INTERNAL, "realm %" PRIu32 " channel '%s': %s", ch->realm,
-                 ch->name, *error ? error : stratus_strerror(result));
+    chat_op_fail(op, stratus_status_of(result, db_errno),
+                 "realm %" PRIu32 " characters database: %s%s%s", ch->realm,
+                 stratus_status_hint(result, db_errno), *error ? ": " : "", error);
 }
 
 static chat_op *pop(chat_channel *ch) {
@@ -120,8 +113,8 @@ static void finish(chat_channel *ch, const chat_plan *plan, uint32_t ac_id) {
 
 /* ---- channels.lastUsed after messages ---------------------------------------- */
 
+/* A missed timestamp is harmless: the result is not looked at. */
 static void touch_done(stratus_ctx *ctx, void *arg, int result, const char *error) {
-  (void)ctx, (void)result, (void)error; /* a missed timestamp is harmless */
   free(arg);
 }
 
@@ -142,7 +135,6 @@ void chat_touch(chat_channel *ch) {
 static void write_done(stratus_ctx *ctx, void *arg, int result, const char *error) {
   chat_write_job *j = arg;
   chat_channel *ch = j->channel;
-  (void)ctx;
   ch->busy = false;
   if (result == 0) {
     finish(ch, &j->plan, j->new_ac_id);
@@ -206,7 +198,6 @@ static void lookup_done(stratus_ctx *ctx, void *arg, int result, const char *err
   chat_lookup_job *j = arg;
   chat_channel *ch = j->channel;
   chat_op *op = ch->head;
-  (void)ctx;
   if (result != 0) {
     lookup_failed(ch, result, j->db_errno, error);
   } else {
@@ -243,7 +234,6 @@ static void online_done(stratus_ctx *ctx, int status, const char *message,
   chat_channel *ch = oc->channel;
   chat_op *op = ch->head;
   const V1__CharacterOnlineByNameResponse *r = (const void *)response;
-  (void)ctx;
   chat_lookup_job *j = calloc(1, sizeof(*j));
   if (status == STRATUS_GRPC_OK) {
     op->found = r->character != NULL;
@@ -393,7 +383,6 @@ static void load_done(stratus_ctx *ctx, void *arg, int result, const char *error
   chat_load_job *j = arg;
   chat_plugin *p = j->plugin;
   chat_channel *ch = chat_channel_find(p, j->realm, j->team, j->key);
-  (void)ctx;
   if (!ch) { /* cannot happen: a loading channel is never forgotten */
     free_load_job(j);
     return;

@@ -41,8 +41,8 @@ static int guid_init(stratus_ctx *ctx, const void *config, void **state) {
                                  "GUIDs left above the last range this instance reserved");
   int rc = g->ranges && g->guids && g->remaining ? 0 : STRATUS_EEXIST;
   if (rc == 0)
-    rc = host->rpc_register(ctx, &v1__guid_service__descriptor, "GetGUIDPool",
-                            guid_handle_get_pool, g);
+    rc = host->methods_register(ctx, &v1__guid_service__descriptor, guid_methods,
+                                GUID_METHODS, sizeof(stratus_method), g);
   if (rc != 0) {
     free(g);
     return rc;
@@ -53,15 +53,11 @@ static int guid_init(stratus_ctx *ctx, const void *config, void **state) {
 
 /* max_pool_size is read per call: a new value applies to the next call. */
 static int guid_reconfigure(stratus_ctx *ctx, void *state, const void *config) {
-  (void)ctx;
   ((guid_plugin *)state)->config = config;
   return 0;
 }
 
-static void guid_destroy(stratus_ctx *ctx, void *state) {
-  (void)ctx;
-  free(state);
-}
+static void guid_destroy(stratus_ctx *ctx, void *state) { free(state); }
 
 static const stratus_plugin guid_plugin_desc = {
     .hdr = STRATUS_PLUGIN_HDR,
@@ -76,10 +72,7 @@ static const stratus_plugin guid_plugin_desc = {
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {
-  if (!STRATUS_HOST_HAS(api, rpc_register) || !STRATUS_HOST_HAS(api, db_submit) ||
-      !STRATUS_HOST_HAS(api, db_transaction) || !STRATUS_HOST_HAS(api, db_errno) ||
-      !STRATUS_HOST_HAS(api, metric_register))
-    return NULL;
+  if (!STRATUS_HOST_HAS(api, methods_register)) return NULL;
   host = api;
   return &guid_plugin_desc;
 }

@@ -2,7 +2,7 @@
  * guid plugin internals: GuidService.GetGUIDPool, per-realm GUID ranges
  * reserved in the realm's characters database (stratus_guid_range).
  *   guid.c          descriptor, config, lifecycle, metrics
- *   guid_handler.c  the RPC: checks, database job, reply
+ *   guid_handler.c  the declared method: check, reply
  *   guid_sql.c      the reservation transaction (worker thread)
  *   guid_range.c    range arithmetic and request checks (pure)
  */
@@ -27,23 +27,19 @@ typedef struct guid_plugin {
   stratus_metric *ranges, *guids, *remaining;
 } guid_plugin;
 
-/* One GetGUIDPool call on its way through a database job. */
+/* One GetGUIDPool call: the job the runner allocates. */
 typedef struct guid_job {
-  guid_plugin *plugin;
-  stratus_call *call;
   uint32_t realm;
   int type;
   uint64_t size;
-  guid_range range;  /* out: what was reserved */
-  unsigned db_errno; /* out: the MySQL error of a failed statement */
+  guid_range range; /* out: what was reserved */
 } guid_job;
 
-/* Worker thread: reserve j->size GUIDs of j->type; fills j->range.
- * 0, STRATUS_ERANGE (the id space is exhausted, nothing written) or a
- * database error code. */
-int guid_sql_reserve(stratus_db *db, void *job);
+/* Worker thread, inside the runner's transaction: reserve j->size GUIDs of
+ * j->type; fills j->range. Refusals are recorded with req_fail. */
+int guid_sql_reserve(stratus_db *db, stratus_req *req, void *job);
 
-void guid_handle_get_pool(stratus_ctx *ctx, stratus_call *call,
-                          const ProtobufCMessage *request, void *ud);
+#define GUID_METHODS 1
+extern const stratus_method guid_methods[GUID_METHODS]; /* guid_handler.c */
 
 #endif

@@ -12,11 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "guid.h"
 
 const stratus_host_api *realid_host;
-
-#define PROBE_REALMS 1024
 
 #define KEY(field, key, kind, def, lo, hi, text) \
   {.name = key, .type = kind, .offset = offsetof(realid_config, field), \
@@ -25,9 +22,6 @@ const stratus_host_api *realid_host;
 static const stratus_config_key realid_keys[] = {
     KEY(auth_pool, "auth_pool", STRATUS_CFG_STRING, "auth", 1, 64,
         "[db.<name>] of the auth database (account, stratus_realid_friends)"),
-    KEY(realms, "realms", STRATUS_CFG_LIST, "", 0, 0,
-        "realms whose online characters are learned at start; empty: every realm with a "
-        "[db.characters.<realm>] section"),
     KEY(max_friends, "max_friends", STRATUS_CFG_INT, "50", 1, 1000,
         "accepted Real ID friends per account"),
     KEY(max_requests_per_hour, "max_requests_per_hour", STRATUS_CFG_INT, "20", 0, 100000,
@@ -39,35 +33,7 @@ static const stratus_config_key realid_keys[] = {
     {0},
 };
 
-/* ---- realms and friendships ------------------------------------------------------- */
-
-static bool has_pool(realid *st, unsigned realm) {
-  char pool[32];
-  snprintf(pool, sizeof(pool), "characters.%u", realm);
-  return HOST->db_pool_exists(st->ctx, pool);
-}
-
-static int resolve_realms(realid *st) {
-  free(st->realms);
-  st->realms = NULL;
-  st->nrealms = 0;
-  size_t listed = 0;
-  while (st->cfg->realms && st->cfg->realms[listed]) listed++;
-  st->realms = calloc(listed ? listed : PROBE_REALMS, sizeof(*st->realms));
-  if (!st->realms) return STRATUS_ENOMEM;
-  for (size_t i = 0; i < listed; i++) {
-    char *end;
-    unsigned long v = strtoul(st->cfg->realms[i], &end, 10);
-    if (*end || v == 0 || v > GUID_MAX_REALM) {
-      STRATUS_ERROR(HOST, st->ctx, "realms: '%s' is not a realm ID (1..65535)", st->cfg->realms[i]);
-      return STRATUS_ECONFIG;
-    }
-    st->realms[st->nrealms++] = (uint32_t)v;
-  }
-  for (unsigned r = 1; !listed && r <= PROBE_REALMS; r++)
-    if (has_pool(st, r)) st->realms[st->nrealms++] = r;
-  return 0;
-}
+/* ---- friendships ------------------------------------------------------------------- */
 
 static void load_done(stratus_ctx *ctx, void *arg, int result, const char *error) {
   rid_load_job *j = arg;
@@ -78,7 +44,7 @@ static void load_done(stratus_ctx *ctx, void *arg, int result, const char *error
     STRATUS_DEBUG(HOST, ctx, "%zu accepted Real ID friendships", st->friends.pairs);
   } else {
     friendmap_free(&j->map);
-    if (result == RID_ENOTABLE)
+    if (HOST->db_done_errno(ctx) == STRATUS_ER_NO_SUCH_TABLE)
       STRATUS_ERROR(HOST, ctx, "[db.%s] has no stratus_realid_friends table: run stratusctl "
                                "migrate", st->cfg->auth_pool);
     else
@@ -98,7 +64,6 @@ void realid_reload_friends(realid *st) {
 
 static void refresh(stratus_ctx *ctx, stratus_timer *t, void *ud) {
   realid *st = ud;
-  (void)ctx, (void)t;
   realid_reload_friends(st);
   /* Forget request counters whose hour is over. */
   uint64_t now = HOST->now_ms(st->ctx);
@@ -146,17 +111,15 @@ static int realid_init(stratus_ctx *ctx, const void *config, void **state) {
   if (!st) return STRATUS_ENOMEM;
   st->cfg = config;
   st->ctx = ctx;
-  st->parked_tail = &st->parked;
   int rc = STRATUS_ECONFIG;
   if (!HOST->db_pool_exists(ctx, st->cfg->auth_pool)) {
     STRATUS_ERROR(HOST, ctx, "Real ID needs the auth database: add a [db.%s] section",
                   st->cfg->auth_pool);
     goto fail;
   }
-  if ((rc = resolve_realms(st)) != 0) goto fail;
   set_service_id(st);
   register_metrics(st);
-  if ((rc = realid_register_methods(st)) != 0 || (rc = realid_events_subscribe(st)) != 0)
+  if ((rc = realid_register_methods(st)) != 0 || (rc = realid_watch_presence(st)) != 0)
     goto fail;
   uint64_t every = (uint64_t)st->cfg->refresh_ms;
   if (!HOST->timer_start(ctx, every, every, refresh, st)) {
@@ -173,9 +136,7 @@ fail:
 static int realid_start(stratus_ctx *ctx, void *state) {
   realid *st = state;
   realid_reload_friends(st);
-  realid_bootstrap(st);
-  STRATUS_INFO(HOST, ctx, "serving Real ID from [db.%s]; presence from %zu realm(s)",
-               st->cfg->auth_pool, st->nrealms);
+  STRATUS_INFO(HOST, ctx, "serving Real ID from [db.%s]", st->cfg->auth_pool);
   return 0;
 }
 
@@ -188,34 +149,20 @@ static int realid_reconfigure(stratus_ctx *ctx, void *state, const void *config)
     return STRATUS_ECONFIG;
   }
   st->cfg = next;
-  if (resolve_realms(st) != 0) {
-    st->cfg = old;
-    resolve_realms(st);
-    return STRATUS_ECONFIG;
-  }
   set_service_id(st);
   return 0;
 }
 
 static void realid_stop(stratus_ctx *ctx, void *state) {
-  (void)ctx;
   ((realid *)state)->stopped = true;
 }
 
 static void realid_destroy(stratus_ctx *ctx, void *state) {
   realid *st = state;
-  (void)ctx;
   if (!st) return;
-  while (st->parked) { /* only when the host gave up waiting for in-flight calls */
-    rid_job *next = st->parked->next;
-    free(st->parked);
-    st->parked = next;
-  }
-  presence_free(&st->pres);
   friendmap_free(&st->friends);
   for (size_t i = 0; i < st->attempts.cap; i++) free(st->attempts.slots[i].val);
   hmap_free(&st->attempts);
-  free(st->realms);
   free(st);
 }
 
@@ -234,8 +181,7 @@ static const stratus_plugin realid_plugin = {
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {
-  if (!STRATUS_HOST_HAS(api, rpc_register) || !STRATUS_HOST_HAS(api, rpc_call) ||
-      !STRATUS_HOST_HAS(api, db_transaction) || !STRATUS_HOST_HAS(api, event_subscribe))
+  if (!STRATUS_HOST_HAS(api, methods_register) || !STRATUS_HOST_HAS(api, presence_watch))
     return NULL;
   realid_host = api;
   return &realid_plugin;

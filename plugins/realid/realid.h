@@ -14,7 +14,6 @@
 
 #include "friendmap.h"
 #include "hmap.h"
-#include "presence.h"
 
 /* AzerothCore FriendsResult values the Real ID answers use. */
 enum {
@@ -34,7 +33,6 @@ enum {
 
 typedef struct realid_config {
   const char *auth_pool;
-  const char *const *realms;
   int64_t max_friends;
   int64_t max_requests_per_hour;
   int64_t refresh_ms;
@@ -53,16 +51,8 @@ typedef struct realid {
   const realid_config *cfg;
   stratus_ctx *ctx;
   bool stopped;
-  /* Presence is complete once the start-up bootstrap answered; requests
-   * that need it wait in `parked` until then. */
-  bool ready;
-  size_t boot_pending;
-  rid_job *parked, **parked_tail;
-  presence pres;
   friendmap friends;
   hmap attempts; /* hmap_mix64(account) -> rid_attempts */
-  uint32_t *realms;
-  size_t nrealms;
   char service_id[64];
   stratus_metric *m_requests, *m_published;
 } realid;
@@ -72,8 +62,6 @@ extern const stratus_host_api *realid_host;
 
 /* ---- rpc.c ------------------------------------------------------------------------ */
 int realid_register_methods(realid *st);
-/* Presence is complete: serve the requests that waited for it. */
-void realid_ready(realid *st);
 
 /* ---- store.c: the auth database ------------------------------------------------------ */
 
@@ -86,43 +74,47 @@ typedef enum rid_outcome {
   RID_OUT_NO_REQUEST, /* AcceptRealIDFriend without a pending request */
 } rid_outcome;
 
+/* The job of a declared method (zeroed in the call's arena). */
 struct rid_job {
-  realid *st;
-  stratus_call *call;
-  rid_job *next;         /* while parked */
   bool accept;           /* AcceptRealIDFriend (else AddRealIDFriendByEmail) */
   uint32_t realm, low;   /* the caller's character */
   uint32_t account;      /* the caller's account */
   uint32_t claimed;      /* the request's accountID (0: none) */
   uint32_t other;        /* Accept: the requester; Add: found by e-mail */
-  const char *email;     /* the request's strings, valid until the reply */
+  const char *email;     /* the request's strings, valid until the answer */
   const char *note;
-  uint32_t max_friends;
+  uint32_t max_friends;  /* copied from the config on the loop */
   rid_outcome outcome;
   uint32_t other_realm, other_low; /* the other side's last character */
+  bool accepted;         /* AreRealIDFriends */
 };
 
-int store_request_work(stratus_db *db, void *arg);
-/* AreRealIDFriends */
-typedef struct rid_check_job {
-  realid *st;
-  stratus_call *call;
-  uint32_t a, b;
-  bool accepted;
-} rid_check_job;
-int store_check_work(stratus_db *db, void *arg);
-/* Loads every accepted pair into `out` (a fresh map). */
+/* Work of the declared methods, on [db.<auth_pool>] (worker thread). */
+int store_request_work(stratus_db *db, stratus_req *req, void *job);
+int store_check_work(stratus_db *db, stratus_req *req, void *job);
+/* Loads every accepted pair into `map` (a fresh map): background work. */
 typedef struct rid_load_job {
-  realid *st;
+  realid *st; /* for the done callback (loop) only */
   friendmap map;
 } rid_load_job;
 int store_load_work(stratus_db *db, void *arg);
-/* The job result for "table missing". */
-#define RID_ENOTABLE STRATUS_ENOTSUP
 
-/* ---- events.c: presence and broadcasts ----------------------------------------------- */
-int realid_events_subscribe(realid *st);
-void realid_bootstrap(realid *st);
+/* ---- online.c: presence (the host's owner) and broadcasts ------------------------------ */
+
+/* An online character as realid uses it. */
+typedef struct rid_char {
+  uint32_t realm, low, account, zone, level, cls;
+  char name[49];
+} rid_char;
+
+/* The online character (realm, low); false when it is not online. */
+bool realid_online(realid *st, uint32_t realm, uint32_t low, rid_char *out);
+/* The character that stands for an account to a viewer of realm `viewer`:
+ * one on the viewer's realm first, then the lowest realm, then the lowest
+ * GUID. False when none is online. */
+bool realid_representative(realid *st, uint32_t account, uint32_t viewer, rid_char *out);
+/* Friends hear when an account comes online or loses its last character. */
+int realid_watch_presence(realid *st);
 /* Tells the online characters of every Real ID friend of `account` (or only
  * of `only`, when not 0) that (realm, low) changed status. */
 void realid_broadcast(realid *st, uint32_t account, uint32_t only, uint32_t realm, uint32_t low,

@@ -19,6 +19,7 @@
 
 #include "guid.h"
 #include "realid.h"
+#include "req.h"
 
 /* ---- checks ------------------------------------------------------------------------ */
 
@@ -50,39 +51,36 @@ static bool email_ok(const char *s) {
   return labels >= 2;
 }
 
-#define INVALID(call, ...) \
-  (HOST->call_fail((call), STRATUS_GRPC_INVALID_ARGUMENT, __VA_ARGS__), false)
+#define INVALID(req, ...) HOST->req_fail((req), STRATUS_GRPC_INVALID_ARGUMENT, __VA_ARGS__)
 
 /* What can be checked without state: realm, the caller's GUID, the note. */
-static bool input_ok(stratus_call *call, uint32_t realm, uint64_t guid, const char *note,
-                     rid_job *j) {
+static int input_check(stratus_req *req, uint32_t realm, uint64_t guid, const char *note,
+                       rid_job *j) {
   uint32_t r;
-  if (realm == 0) return INVALID(call, "realmID is 0");
-  if (!guid_resolve(realm, guid, &r, &j->low))
-    return INVALID(call, "playerGUID %llu is not a player GUID", (unsigned long long)guid);
-  if (r != realm) return INVALID(call, "playerGUID belongs to realm %u, not %u", r, realm);
   size_t chars;
+  if (realm == 0) return INVALID(req, "realmID is 0");
+  if (!guid_resolve(realm, guid, &r, &j->low))
+    return INVALID(req, "playerGUID %llu is not a player GUID", (unsigned long long)guid);
+  if (r != realm) return INVALID(req, "playerGUID belongs to realm %u, not %u", r, realm);
   if (!stratus_utf8_valid(note, strlen(note), &chars) || chars > RID_NOTE_CHARS)
-    return INVALID(call, "note must be valid UTF-8 of at most %d characters", RID_NOTE_CHARS);
+    return INVALID(req, "note must be valid UTF-8 of at most %d characters", RID_NOTE_CHARS);
   j->realm = realm;
   j->note = note;
-  return true;
+  return 0;
 }
 
 /* The caller's online character gives its account. */
-static bool caller_ok(realid *st, rid_job *j) {
-  const pres_char *c = presence_find(&st->pres, j->realm, j->low);
-  if (!c) {
-    HOST->call_fail(j->call, STRATUS_GRPC_FAILED_PRECONDITION,
-                    "character %u of realm %u is not online", j->low, j->realm);
-    return false;
-  }
-  if (j->claimed && j->claimed != c->account)
-    return INVALID(j->call, "accountID %u does not own the character (account %u)", j->claimed,
-                   c->account);
-  j->account = c->account;
+static int caller_check(realid *st, stratus_req *req, rid_job *j) {
+  rid_char c;
+  if (!realid_online(st, j->realm, j->low, &c))
+    return HOST->req_fail(req, STRATUS_GRPC_FAILED_PRECONDITION,
+                          "character %u of realm %u is not online", j->low, j->realm);
+  if (j->claimed && j->claimed != c.account)
+    return INVALID(req, "accountID %u does not own the character (account %u)", j->claimed,
+                   c.account);
+  j->account = c.account;
   j->max_friends = (uint32_t)st->cfg->max_friends;
-  return true;
+  return 0;
 }
 
 /* Counts a request; false when the account used up its hour. */
@@ -114,12 +112,13 @@ typedef struct answer {
 
 static answer friend_answer(realid *st, rid_job *j) {
   answer a = {0};
-  const pres_char *rep = presence_representative(&st->pres, j->other, j->realm);
+  rid_char rep, me;
+  bool online = realid_representative(st, j->other, j->realm, &rep);
   bool accepted = j->outcome == RID_OUT_ACCEPTED;
   a.accepted = true;
-  if (rep) {
-    a.status = 1, a.area = rep->zone, a.level = rep->level, a.cls = rep->cls;
-    a.friend_guid = guid_for_viewer(j->realm, guid_key_realm(rep->key), guid_key_low(rep->key));
+  if (online) {
+    a.status = 1, a.area = rep.zone, a.level = rep.level, a.cls = rep.cls;
+    a.friend_guid = guid_for_viewer(j->realm, rep.realm, rep.low);
     a.result = accepted ? RID_ADDED_ONLINE : RID_ALREADY;
   } else {
     if (j->other_low) a.friend_guid = guid_for_viewer(j->realm, j->other_realm, j->other_low);
@@ -132,12 +131,11 @@ static answer friend_answer(realid *st, rid_job *j) {
     json_object_set_new(p, "RealmID", json_integer(j->realm));
     json_object_set_new(p, "PlayerGUID", json_integer(j->low));
     json_object_set_new(p, "FriendGUID", json_integer((json_int_t)a.friend_guid));
-    json_object_set_new(p, "FriendName", json_string(rep ? rep->name : ""));
+    json_object_set_new(p, "FriendName", json_string(online ? rep.name : ""));
     json_object_set_new(p, "Note", json_string(j->note));
     realid_publish(st, "friends.friend.added", 2, p);
-    const pres_char *me = presence_find(&st->pres, j->realm, j->low);
-    if (me) /* the other side sees its new friend come online */
-      realid_broadcast(st, j->account, j->other, j->realm, j->low, 1, me->zone, me->level, me->cls);
+    if (realid_online(st, j->realm, j->low, &me)) /* the other side sees its new friend */
+      realid_broadcast(st, j->account, j->other, j->realm, j->low, 1, me.zone, me.level, me.cls);
   }
   return a;
 }
@@ -155,198 +153,105 @@ static answer answer_of(realid *st, rid_job *j) {
   return a;
 }
 
-static void fail_job(stratus_call *call, int result, const char *error) {
-  if (result == RID_ENOTABLE)
-    HOST->call_fail(call, STRATUS_GRPC_FAILED_PRECONDITION,
-                    "the auth database has no stratus_realid_friends table: run stratusctl migrate");
-  else if (result == STRATUS_EUNAVAILABLE || result == STRATUS_ETIMEDOUT || result == STRATUS_ECANCELED)
-    HOST->call_fail(call, STRATUS_GRPC_UNAVAILABLE, "auth database: %s", stratus_strerror(result));
-  else
-    HOST->call_fail(call, STRATUS_GRPC_INTERNAL, "auth database: %s",
-                    error && *error ? error : stratus_strerror(result));
-}
-
 #define FILL_ANSWER(resp, a)                                                              \
   do {                                                                                   \
-    (resp).result = (a).result, (resp).status = (a).status, (resp).area = (a).area;     \
-    (resp).level = (a).level, (resp).classid = (a).cls, (resp).friendguid = (a).friend_guid; \
-    (resp).pending = (a).pending, (resp).accepted = (a).accepted;                       \
+    (resp)->result = (a).result, (resp)->status = (a).status, (resp)->area = (a).area;  \
+    (resp)->level = (a).level, (resp)->classid = (a).cls;                                \
+    (resp)->friendguid = (a).friend_guid;                                                \
+    (resp)->pending = (a).pending, (resp)->accepted = (a).accepted;                     \
   } while (0)
 
-static void request_done(stratus_ctx *ctx, void *arg, int result, const char *error) {
-  rid_job *j = arg;
-  const char *labels[] = {j->accept ? "accept" : "add", "error"};
-  (void)ctx;
-  if (result != 0) {
-    fail_job(j->call, result, error);
-  } else {
-    answer a = answer_of(j->st, j);
-    static const char *const names[] = {"pending", "accepted", "already", "self", "full",
-                                        "no_request"};
-    labels[1] = names[j->outcome];
-    if (j->accept) {
-      V1__AcceptRealIDFriendResponse resp = V1__ACCEPT_REAL_IDFRIEND_RESPONSE__INIT;
-      FILL_ANSWER(resp, a);
-      HOST->call_reply(j->call, &resp.base);
-    } else {
-      V1__AddRealIDFriendByEmailResponse resp = V1__ADD_REAL_IDFRIEND_BY_EMAIL_RESPONSE__INIT;
-      FILL_ANSWER(resp, a);
-      HOST->call_reply(j->call, &resp.base);
-    }
+static int request_reply(stratus_req *req, void *job) {
+  static const char *const names[] = {"pending", "accepted", "already", "self", "full",
+                                      "no_request"};
+  rid_job *j = job;
+  realid *st = HOST->req_ud(req);
+  answer a = answer_of(st, j);
+  const char *labels[] = {j->accept ? "accept" : "add", names[j->outcome]};
+  if (!st->stopped) HOST->metric_add(st->m_requests, labels, 1);
+  if (j->accept) {
+    V1__AcceptRealIDFriendResponse *resp =
+        req_message(HOST, req, &v1__accept_real_idfriend_response__descriptor);
+    FILL_ANSWER(resp, a);
+    return HOST->req_reply(req, &resp->base);
   }
-  if (!j->st->stopped) HOST->metric_add(j->st->m_requests, labels, 1);
-  free(j);
+  V1__AddRealIDFriendByEmailResponse *resp =
+      req_message(HOST, req, &v1__add_real_idfriend_by_email_response__descriptor);
+  FILL_ANSWER(resp, a);
+  return HOST->req_reply(req, &resp->base);
 }
 
-static void submit(realid *st, rid_job *j) {
-  int rc = HOST->db_submit(st->ctx, st->cfg->auth_pool, store_request_work, request_done, j, NULL);
-  if (rc != 0) {
-    HOST->call_fail(j->call, rc == STRATUS_EAGAIN ? STRATUS_GRPC_RESOURCE_EXHAUSTED
-                                                  : STRATUS_GRPC_UNAVAILABLE,
-                    "[db.%s]: %s", st->cfg->auth_pool, stratus_strerror(rc));
-    free(j);
-  }
+/* The part of a request that needs presence, then the auth database (its
+ * pool is configured, so the check submits the work itself). */
+static int proceed(stratus_req *req, rid_job *j) {
+  realid *st = HOST->req_ud(req);
+  int rc = caller_check(st, req, j);
+  if (rc != 0) return rc;
+  if (!j->accept && !within_rate(st, j->account))
+    return HOST->req_fail(req, STRATUS_GRPC_RESOURCE_EXHAUSTED,
+                          "account %u sent %lld Real ID requests this hour; try again later",
+                          j->account, (long long)st->cfg->max_requests_per_hour);
+  rc = HOST->req_submit(req, st->cfg->auth_pool, store_request_work, request_reply,
+                        STRATUS_METHOD_TXN);
+  return rc != 0 ? rc : STRATUS_LATER;
 }
 
-/* The part of a request that needs presence. */
-static void proceed(realid *st, rid_job *j) {
-  if (!caller_ok(st, j)) {
-    free(j);
-    return;
-  }
-  if (!j->accept && !within_rate(st, j->account)) {
-    HOST->call_fail(j->call, STRATUS_GRPC_RESOURCE_EXHAUSTED,
-                    "account %u sent %lld Real ID requests this hour; try again later",
-                    j->account, (long long)st->cfg->max_requests_per_hour);
-    free(j);
-    return;
-  }
-  submit(st, j);
+/* ---- checks ------------------------------------------------------------------------ */
+
+static int add_check(stratus_req *req, const void *msg, void *job) {
+  const V1__AddRealIDFriendByEmailRequest *in = msg;
+  rid_job *j = job;
+  if (!email_ok(in->email)) return INVALID(req, "email is not an e-mail address");
+  j->email = in->email;
+  j->claimed = in->accountid;
+  int rc = input_check(req, in->realmid, in->playerguid, in->note, j);
+  return rc != 0 ? rc : proceed(req, j);
 }
 
-static void park_or_proceed(realid *st, rid_job *j) {
-  if (st->ready) {
-    proceed(st, j);
-    return;
-  }
-  j->next = NULL;
-  if (!st->parked_tail) st->parked_tail = &st->parked;
-  *st->parked_tail = j;
-  st->parked_tail = &j->next;
-}
-
-void realid_ready(realid *st) {
-  rid_job *j = st->parked;
-  st->ready = true;
-  st->parked = NULL;
-  st->parked_tail = &st->parked;
-  while (j) {
-    rid_job *next = j->next;
-    proceed(st, j);
-    j = next;
-  }
-}
-
-static rid_job *new_job(realid *st, stratus_call *call) {
-  rid_job *j = calloc(1, sizeof(*j));
-  if (!j) HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-  else j->st = st, j->call = call;
-  return j;
-}
-
-/* ---- handlers ------------------------------------------------------------------------ */
-
-static void add_by_email(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                         void *ud) {
-  const V1__AddRealIDFriendByEmailRequest *req = (const void *)msg;
-  realid *st = ud;
-  (void)ctx;
-  if (!email_ok(req->email)) {
-    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "email is not an e-mail address");
-    return;
-  }
-  rid_job *j = new_job(st, call);
-  if (!j) return;
-  j->email = req->email;
-  j->claimed = req->accountid;
-  if (input_ok(call, req->realmid, req->playerguid, req->note, j))
-    park_or_proceed(st, j);
-  else
-    free(j);
-}
-
-static void accept_friend(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                          void *ud) {
-  const V1__AcceptRealIDFriendRequest *req = (const void *)msg;
-  realid *st = ud;
-  (void)ctx;
-  if (req->requesteraccountid == 0) {
-    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "requesterAccountID is 0");
-    return;
-  }
-  rid_job *j = new_job(st, call);
-  if (!j) return;
+static int accept_check(stratus_req *req, const void *msg, void *job) {
+  const V1__AcceptRealIDFriendRequest *in = msg;
+  rid_job *j = job;
+  if (in->requesteraccountid == 0) return INVALID(req, "requesterAccountID is 0");
   j->accept = true;
-  j->other = req->requesteraccountid;
-  j->claimed = req->accountid;
-  if (input_ok(call, req->realmid, req->playerguid, req->note, j))
-    park_or_proceed(st, j);
-  else
-    free(j);
+  j->other = in->requesteraccountid;
+  j->claimed = in->accountid;
+  int rc = input_check(req, in->realmid, in->playerguid, in->note, j);
+  return rc != 0 ? rc : proceed(req, j);
 }
 
-static void check_done(stratus_ctx *ctx, void *arg, int result, const char *error) {
-  rid_check_job *j = arg;
-  (void)ctx;
-  if (result != 0) {
-    fail_job(j->call, result, error);
-  } else {
-    V1__AreRealIDFriendsResponse resp = V1__ARE_REAL_IDFRIENDS_RESPONSE__INIT;
-    resp.accepted = j->accepted;
-    HOST->call_reply(j->call, &resp.base);
-  }
-  free(j);
+static int are_friends_reply(stratus_req *req, void *job) {
+  V1__AreRealIDFriendsResponse *resp =
+      req_message(HOST, req, &v1__are_real_idfriends_response__descriptor);
+  resp->accepted = ((rid_job *)job)->accepted;
+  return HOST->req_reply(req, &resp->base);
 }
 
-static void are_friends(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *msg,
-                        void *ud) {
-  const V1__AreRealIDFriendsRequest *req = (const void *)msg;
-  realid *st = ud;
-  (void)ctx;
-  if (req->accountid == 0 || req->friendaccountid == 0) {
-    HOST->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "accountID and friendAccountID must not be 0");
-    return;
-  }
-  if (req->accountid == req->friendaccountid) { /* nobody is their own friend */
-    V1__AreRealIDFriendsResponse resp = V1__ARE_REAL_IDFRIENDS_RESPONSE__INIT;
-    HOST->call_reply(call, &resp.base);
-    return;
-  }
-  rid_check_job *j = calloc(1, sizeof(*j));
-  if (!j) {
-    HOST->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
-  *j = (rid_check_job){st, call, req->accountid, req->friendaccountid, false};
-  int rc = HOST->db_submit(st->ctx, st->cfg->auth_pool, store_check_work, check_done, j, NULL);
-  if (rc != 0) {
-    HOST->call_fail(call, STRATUS_GRPC_UNAVAILABLE, "[db.%s]: %s", st->cfg->auth_pool,
-                    stratus_strerror(rc));
-    free(j);
-  }
+static int are_friends_check(stratus_req *req, const void *msg, void *job) {
+  const V1__AreRealIDFriendsRequest *in = msg;
+  rid_job *j = job;
+  realid *st = HOST->req_ud(req);
+  if (in->accountid == 0 || in->friendaccountid == 0)
+    return INVALID(req, "accountID and friendAccountID must not be 0");
+  if (in->accountid == in->friendaccountid) /* nobody is their own friend */
+    return are_friends_reply(req, job);
+  j->account = in->accountid;
+  j->other = in->friendaccountid;
+  int rc = HOST->req_submit(req, st->cfg->auth_pool, store_check_work, are_friends_reply, 0);
+  return rc != 0 ? rc : STRATUS_LATER;
 }
+
+/* No static pool: each check submits to the configured auth_pool. */
+static int answered_by_check(stratus_req *req, void *job) { return STRATUS_EPLUGIN; }
 
 int realid_register_methods(realid *st) {
-  static const struct {
-    const char *name;
-    stratus_rpc_handler fn;
-  } methods[] = {{"AddRealIDFriendByEmail", add_by_email},
-                 {"AcceptRealIDFriend", accept_friend},
-                 {"AreRealIDFriends", are_friends}};
-  for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-    int rc = HOST->rpc_register(st->ctx, &v1__characters_service__descriptor, methods[i].name,
-                                methods[i].fn, st);
-    if (rc != 0) return rc;
-  }
-  return 0;
+  static const stratus_method methods[] = {
+      {.name = "AddRealIDFriendByEmail", .job_size = sizeof(rid_job), .check = add_check,
+       .reply = answered_by_check},
+      {.name = "AcceptRealIDFriend", .job_size = sizeof(rid_job), .check = accept_check,
+       .reply = answered_by_check},
+      {.name = "AreRealIDFriends", .job_size = sizeof(rid_job), .check = are_friends_check,
+       .reply = answered_by_check},
+  };
+  return HOST->methods_register(st->ctx, &v1__characters_service__descriptor, methods,
+                                sizeof(methods) / sizeof(methods[0]), sizeof(stratus_method), st);
 }

@@ -17,18 +17,12 @@
 
 #include "realid.h"
 
-#define ER_NO_SUCH_TABLE 1146
-
 typedef struct pair_row {
   bool exists;
   uint8_t state;
   uint32_t requester;
   uint32_t char_realm[2], char_low[2]; /* [0] low side, [1] high side */
 } pair_row;
-
-static int table_error(stratus_db *db, int rc) {
-  return rc != 0 && HOST->db_errno(db) == ER_NO_SUCH_TABLE ? RID_ENOTABLE : rc;
-}
 
 /* The account whose e-mail (else registration e-mail) is `email`, or 0 when
  * no account or several have it. Comparison follows the column collation
@@ -166,23 +160,18 @@ static int request(stratus_db *db, rid_job *j) {
   return rc;
 }
 
-static int request_body(stratus_db *db, void *arg) {
-  return table_error(db, request(db, arg));
-}
+/* Inside the runner's transaction (STRATUS_METHOD_TXN). */
+int store_request_work(stratus_db *db, stratus_req *req, void *job) { return request(db, job); }
 
-int store_request_work(stratus_db *db, void *arg) {
-  return HOST->db_transaction(db, request_body, arg);
-}
-
-int store_check_work(stratus_db *db, void *arg) {
-  rid_check_job *j = arg;
-  uint32_t lo = j->a < j->b ? j->a : j->b, hi = j->a ^ j->b ^ lo;
+int store_check_work(stratus_db *db, stratus_req *req, void *job) {
+  rid_job *j = job;
+  uint32_t lo = j->account < j->other ? j->account : j->other, hi = j->account ^ j->other ^ lo;
   stratus_rows *rows;
   int rc = HOST->sql_exec(db, "SELECT state FROM stratus_realid_friends WHERE account_low = ? "
                               "AND account_high = ?",
                           STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(lo), STRATUS_SQL_UINT_V(hi)),
                           &rows);
-  if (rc != 0) return table_error(db, rc);
+  if (rc != 0) return rc;
   j->accepted = HOST->rows_next(rows) == 1 && HOST->rows_uint(rows, 0) == 2;
   HOST->rows_free(rows);
   return 0;
@@ -194,7 +183,7 @@ int store_load_work(stratus_db *db, void *arg) {
   int rc = HOST->sql_exec(db, "SELECT account_low, account_high FROM stratus_realid_friends "
                               "WHERE state = 2",
                           NULL, 0, &rows);
-  if (rc != 0) return table_error(db, rc);
+  if (rc != 0) return rc;
   while (HOST->rows_next(rows) == 1) {
     if (!friendmap_add(&j->map, (uint32_t)HOST->rows_uint(rows, 0),
                        (uint32_t)HOST->rows_uint(rows, 1))) {

@@ -32,9 +32,6 @@ static int whisper_init(stratus_ctx *ctx, const void *config, void **state) {
       "Whispers by result: delivered, not_found, ambiguous, refused (crossrealm policy), "
       "dropped (event bus), error; unverified_claim counts gateway claims the host "
       "could not confirm", result_label, NULL, 0};
-  static const stratus_metric_desc online = {
-      sizeof(stratus_metric_desc), STRATUS_METRIC_GAUGE, "stratus_whisper_online",
-      "Characters in the whisper plugin's online directory", NULL, NULL, 0};
   static const stratus_metric_desc lfg_groups = {
       sizeof(stratus_metric_desc), STRATUS_METRIC_GAUGE, "stratus_whisper_lfg_groups",
       "Dungeon-finder groups the whisper plugin knows of", NULL, NULL, 0};
@@ -43,38 +40,31 @@ static int whisper_init(stratus_ctx *ctx, const void *config, void **state) {
   p->config = config;
   p->ctx = ctx;
   p->m_whispers = host->metric_register(ctx, &whispers);
-  p->m_online = host->metric_register(ctx, &online);
   p->m_lfg_groups = host->metric_register(ctx, &lfg_groups);
-  int rc = p->m_whispers && p->m_online && p->m_lfg_groups ? 0 : STRATUS_EEXIST;
-  if (rc == 0) rc = whisper_directory_subscribe(ctx, p);
+  int rc = p->m_whispers && p->m_lfg_groups ? 0 : STRATUS_EEXIST;
   if (rc == 0) rc = whisper_groups_subscribe(ctx, p);
   if (rc == 0)
-    rc = host->rpc_register(ctx, &v1__chat_service__descriptor, "SendWhisperMessage",
-                            whisper_handle, p);
+    rc = host->methods_register(ctx, &v1__chat_service__descriptor, &whisper_method, 1,
+                                sizeof(stratus_method), p);
   if (rc != 0) {
     free(p);
     return rc;
   }
-  host->metric_set(p->m_online, NULL, 0);
   host->metric_set(p->m_lfg_groups, NULL, 0);
   *state = p;
   return 0;
 }
 
 static int whisper_reconfigure(stratus_ctx *ctx, void *state, const void *config) {
-  (void)ctx;
   ((whisper_plugin *)state)->config = config;
   return 0;
 }
 
 static void whisper_stop(stratus_ctx *ctx, void *state) {
-  (void)ctx;
   ((whisper_plugin *)state)->stopped = true;
 }
 
 static void whisper_destroy(stratus_ctx *ctx, void *state) {
-  (void)ctx;
-  whisper_directory_free(state);
   whisper_groups_free(state);
   free(state);
 }
@@ -93,9 +83,7 @@ static const stratus_plugin whisper_plugin_desc = {
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {
-  if (!STRATUS_HOST_HAS(api, rpc_register) || !STRATUS_HOST_HAS(api, rpc_call) ||
-      !STRATUS_HOST_HAS(api, event_publish) || !STRATUS_HOST_HAS(api, event_subscribe) ||
-      !STRATUS_HOST_HAS(api, metric_register))
+  if (!STRATUS_HOST_HAS(api, methods_register) || !STRATUS_HOST_HAS(api, presence_by_name))
     return NULL;
   host = api;
   return &whisper_plugin_desc;

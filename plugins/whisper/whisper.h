@@ -2,7 +2,7 @@
  * whisper plugin internals: v1.ChatService/SendWhisperMessage with PR #37's
  * crossrealm policy.
  *   whisper.c            descriptor, config, lifecycle, metrics
- *   whisper_directory.c  who is online where (from the gateways' events)
+ *   whisper_directory.c  who is online where (the host's presence owner)
  *   whisper_handler.c    the RPC: checks, receiver resolution, delivery
  *   whisper_groups.c     dungeon-finder groups (from group and matchmaking events)
  *   whisper_policy.c     the crossrealm policy: shared context, Real ID
@@ -20,6 +20,8 @@
 #include <stratus/proto/chat/chat.pb-c.h>
 #include <stratus/stratus.h>
 
+#include "jsonf.h"
+
 extern const stratus_host_api *whisper_host;
 
 #define WHISPER_NAME_BYTES STRATUS_NAME_PLAYER_BYTES
@@ -31,29 +33,24 @@ typedef struct whisper_config {
   int64_t realid_timeout_ms;
 } whisper_config;
 
-/* One online character, as the gateways announced it. */
+/* One online character, as the presence owner reports it. */
 typedef struct whisper_char {
   uint32_t realm;
   uint64_t guid;           /* realm-local (low) GUID */
   char name[WHISPER_NAME_BYTES + 1];
-  char fold[WHISPER_NAME_BYTES + 1];
   uint8_t race, klass, gender;
   uint32_t account, map, zone;
   char gateway[WHISPER_GATEWAY_MAX + 1];
-  struct whisper_char *same_name; /* other characters of this name (other realms) */
 } whisper_char;
 
 typedef struct whisper_plugin {
   const whisper_config *config;
   stratus_ctx *ctx;
   bool stopped;
-  void *by_guid;           /* tsearch root: whisper_char by (realm, guid) */
-  void *by_name;           /* tsearch root: name buckets by folded name */
-  size_t online;
   void *lfg_groups;        /* tsearch root: dungeon-finder groups by (home realm, id) */
   void *lfg_members;       /* tsearch root: their members by (realm, guid) */
   size_t lfg_group_count;
-  stratus_metric *m_whispers, *m_online, *m_lfg_groups;
+  stratus_metric *m_whispers, *m_lfg_groups;
 } whisper_plugin;
 
 /* ---- whisper_directory.c ---------------------------------------------------- */
@@ -63,15 +60,12 @@ typedef struct whisper_subscription {
 } whisper_subscription;
 int whisper_subscribe_all(stratus_ctx *ctx, whisper_plugin *p, const whisper_subscription *subs,
                           size_t n);
-/* The event's payload when it is a JSON object (the caller decrefs), else NULL. */
-json_t *whisper_payload(const stratus_event *ev);
-/* An unsigned field, or 0 when absent, negative or above max. */
-uint64_t whisper_uint(json_t *o, const char *key, uint64_t max);
-int whisper_directory_subscribe(stratus_ctx *ctx, whisper_plugin *p);
-void whisper_directory_free(whisper_plugin *p);
-whisper_char *whisper_find_guid(whisper_plugin *p, uint32_t realm, uint64_t guid);
-/* Characters named `fold` (any realm): the first, linked by same_name. */
-whisper_char *whisper_find_name(whisper_plugin *p, const char *fold);
+/* The online character (realm, low GUID) into *out; false when offline. */
+bool whisper_find_guid(whisper_plugin *p, uint32_t realm, uint64_t guid, whisper_char *out);
+/* Up to max online characters of that name (case-insensitive) on `realm`,
+ * or on every realm when it is 0; how many were found. */
+size_t whisper_find_name(whisper_plugin *p, uint32_t realm, const char *name, whisper_char *out,
+                         size_t max);
 
 /* ---- whisper_groups.c ------------------------------------------------------- */
 int whisper_groups_subscribe(stratus_ctx *ctx, whisper_plugin *p);
@@ -94,8 +88,7 @@ int whisper_ask_realid(whisper_plugin *p, uint32_t account, uint32_t friend_acco
                        whisper_realid_done done, void *ud);
 
 /* ---- whisper_handler.c ------------------------------------------------------ */
-void whisper_handle(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *request,
-                    void *ud);
+extern const stratus_method whisper_method; /* SendWhisperMessage */
 void whisper_count(whisper_plugin *p, const char *result);
 
 #endif

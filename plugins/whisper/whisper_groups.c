@@ -18,6 +18,7 @@
 #include <search.h>
 #include <stdlib.h>
 
+#include "guid.h"
 #include "whisper.h"
 
 #define host whisper_host
@@ -139,10 +140,12 @@ typedef struct player_key {
   uint64_t guid;
 } player_key;
 
-/* A member GUID: realm-scoped names its realm, a plain one is of `realm`. */
+/* A member GUID: realm-scoped names its realm, a plain one is of `realm`
+ * (plugins/common/guid.h); not a player GUID: a key nobody has. */
 static player_key player_of(uint32_t realm, uint64_t guid) {
-  if (guid >> 32) return (player_key){(uint32_t)(guid >> 32), guid & 0xFFFFFFFFu};
-  return (player_key){realm, guid};
+  uint32_t r, low;
+  if (!guid_resolve(realm, guid, &r, &low)) return (player_key){0, 0};
+  return (player_key){r, low};
 }
 
 typedef struct group_event {
@@ -152,10 +155,10 @@ typedef struct group_event {
 } group_event;
 
 static bool group_event_of(const stratus_event *ev, group_event *out) {
-  out->payload = whisper_payload(ev);
+  out->payload = jsonf_payload(ev);
   if (!out->payload) return false;
-  out->realm = (uint32_t)whisper_uint(out->payload, "RealmID", UINT32_MAX);
-  out->id = whisper_uint(out->payload, "GroupID", UINT64_MAX);
+  out->realm = (uint32_t)jsonf_uint(out->payload, "RealmID", UINT32_MAX);
+  out->id = jsonf_uint(out->payload, "GroupID", UINT64_MAX);
   if (out->realm && out->id) return true;
   json_decref(out->payload);
   return false;
@@ -171,9 +174,9 @@ static void set_roster(whisper_plugin *p, uint32_t realm, uint64_t id, json_t *m
   for (size_t i = 0; i < json_array_size(members); i++) {
     json_t *m = json_array_get(members, i);
     uint32_t member_realm = realm;
-    if (realm_key && whisper_uint(m, realm_key, UINT32_MAX))
-      member_realm = (uint32_t)whisper_uint(m, realm_key, UINT32_MAX);
-    player_key k = player_of(member_realm, whisper_uint(m, guid_key, UINT64_MAX));
+    if (realm_key && jsonf_uint(m, realm_key, UINT32_MAX))
+      member_realm = (uint32_t)jsonf_uint(m, realm_key, UINT32_MAX);
+    player_key k = player_of(member_realm, jsonf_uint(m, guid_key, UINT64_MAX));
     if (k.guid) join(p, g, k.realm, k.guid);
   }
   if (g->n == 0) drop_group(p, g);
@@ -182,9 +185,8 @@ static void set_roster(whisper_plugin *p, uint32_t realm, uint64_t id, json_t *m
 static void on_proposal_accepted(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   group_event e;
-  (void)ctx;
   if (!group_event_of(ev, &e)) return;
-  uint32_t home = (uint32_t)whisper_uint(e.payload, "LeaderRealmID", UINT32_MAX);
+  uint32_t home = (uint32_t)jsonf_uint(e.payload, "LeaderRealmID", UINT32_MAX);
   set_roster(p, home ? home : e.realm, e.id, json_object_get(e.payload, "Members"),
              "PlayerGUID", "RealmID");
   gauge(p);
@@ -194,16 +196,15 @@ static void on_proposal_accepted(stratus_ctx *ctx, const stratus_event *ev, void
 static void on_group_created(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   group_event e;
-  (void)ctx;
   if (!group_event_of(ev, &e)) return;
   json_t *members = json_object_get(e.payload, "Members");
-  bool lfg = (whisper_uint(e.payload, "GroupType", 255) & LFG_GROUP_FLAG) ||
-             whisper_uint(e.payload, "LfgDungeonEntry", UINT32_MAX);
+  bool lfg = (jsonf_uint(e.payload, "GroupType", 255) & LFG_GROUP_FLAG) ||
+             jsonf_uint(e.payload, "LfgDungeonEntry", UINT32_MAX);
   if (lfg) {
     set_roster(p, e.realm, e.id, members, "MemberGUID", NULL);
   } else {
     for (size_t i = 0; i < json_array_size(members); i++) {
-      player_key k = player_of(e.realm, whisper_uint(json_array_get(members, i), "MemberGUID",
+      player_key k = player_of(e.realm, jsonf_uint(json_array_get(members, i), "MemberGUID",
                                                      UINT64_MAX));
       forget_player(p, k.realm, k.guid);
     }
@@ -215,9 +216,8 @@ static void on_group_created(stratus_ctx *ctx, const stratus_event *ev, void *ud
 static void on_member_added(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   group_event e;
-  (void)ctx;
   if (!group_event_of(ev, &e)) return;
-  player_key k = player_of(e.realm, whisper_uint(e.payload, "MemberGUID", UINT64_MAX));
+  player_key k = player_of(e.realm, jsonf_uint(e.payload, "MemberGUID", UINT64_MAX));
   lfg_group *g = find_group(p, e.realm, e.id);
   if (k.guid && g) join(p, g, k.realm, k.guid);
   else if (k.guid) forget_player(p, k.realm, k.guid);
@@ -228,9 +228,8 @@ static void on_member_added(stratus_ctx *ctx, const stratus_event *ev, void *ud)
 static void on_member_left(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   group_event e;
-  (void)ctx;
   if (!group_event_of(ev, &e)) return;
-  player_key k = player_of(e.realm, whisper_uint(e.payload, "MemberGUID", UINT64_MAX));
+  player_key k = player_of(e.realm, jsonf_uint(e.payload, "MemberGUID", UINT64_MAX));
   lfg_member *m = find_member(p, k.realm, k.guid);
   if (m && m->group->realm == e.realm && m->group->id == e.id) leave(p, m);
   gauge(p);
@@ -240,7 +239,6 @@ static void on_member_left(stratus_ctx *ctx, const stratus_event *ev, void *ud) 
 static void on_disband(stratus_ctx *ctx, const stratus_event *ev, void *ud) {
   whisper_plugin *p = ud;
   group_event e;
-  (void)ctx;
   if (!group_event_of(ev, &e)) return;
   lfg_group *g = find_group(p, e.realm, e.id);
   if (g) drop_group(p, g);

@@ -61,7 +61,6 @@ static void realid_answered(stratus_ctx *ctx, int status, const char *message,
                             const ProtobufCMessage *response, void *ud) {
   realid_call *rc = ud;
   const V1__AreRealIDFriendsResponse *r = (const void *)response;
-  (void)ctx;
   int verdict;
   if (status == STRATUS_GRPC_OK) verdict = r->accepted ? 1 : 0;
   else if (status == STRATUS_GRPC_UNIMPLEMENTED) verdict = 0; /* realid is not enabled */

@@ -78,6 +78,8 @@ class Stratusd:
     def env(self):
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=23")
+        env.setdefault("TSAN_OPTIONS", "suppressions=" + os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tsan.supp"))
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
         env.update(self.extra_env)
         return env

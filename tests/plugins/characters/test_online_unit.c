@@ -127,6 +127,49 @@ static void test_online_indexes(void **state) {
   online_free(&o);
 }
 
+/* The characters of account `account`, as lows (realm * 100 + low), sorted. */
+static size_t account_chars(const online *o, uint32_t account, uint32_t *out, size_t max) {
+  size_t n = 0;
+  for (const oc_char *c = online_account_first(o, account); c && n < max; c = c->acct_next)
+    out[n++] = guid_key_realm(c->key) * 100 + guid_key_low(c->key);
+  for (size_t i = 1; i < n; i++)
+    for (size_t k = i; k > 0 && out[k - 1] > out[k]; k--) {
+      uint32_t t = out[k];
+      out[k] = out[k - 1], out[k - 1] = t;
+    }
+  return n;
+}
+
+static void test_online_account_index(void **state) {
+  (void)state;
+  online o;
+  oc_char *c;
+  uint32_t got[8];
+  online_init(&o);
+  oc_login logins[] = {login(1, 5, "Arthas", "g1", 0), login(2, 6, "Jaina", "g2", 0),
+                       login(1, 7, "Uther", "g1", 0), login(3, 8, "Thrall", "g3", 0)};
+  for (size_t i = 0; i < 4; i++) {
+    logins[i].account = i < 3 ? 42 : 43;
+    assert_int_equal(online_login(&o, &logins[i], &c), OC_ADDED);
+  }
+  assert_int_equal(account_chars(&o, 42, got, 8), 3);
+  assert_int_equal(got[0], 105), assert_int_equal(got[1], 107), assert_int_equal(got[2], 206);
+  assert_int_equal(account_chars(&o, 43, got, 8), 1);
+  /* Removing the account's first character keeps the others reachable. */
+  online_remove(&o, online_account_first(&o, 42), 0, 0);
+  assert_int_equal(account_chars(&o, 42, got, 8), 2);
+  /* A login that names another account moves the character. */
+  oc_login moved = login(3, 8, "Thrall", "g3", 0);
+  moved.account = 42;
+  assert_int_equal(online_login(&o, &moved, &c), OC_UPDATED);
+  assert_int_equal(account_chars(&o, 43, got, 8), 0);
+  assert_int_equal(account_chars(&o, 42, got, 8), 3);
+  while ((c = online_account_first(&o, 42))) online_remove(&o, c, 0, 0);
+  assert_int_equal(o.total, 0);
+  assert_int_equal(o.by_account.len, 0);
+  online_free(&o);
+}
+
 static void test_online_dense_array_survives_removals(void **state) {
   (void)state;
   online o;
@@ -241,6 +284,7 @@ int main(void) {
       cmocka_unit_test(test_utf8_validation),
       cmocka_unit_test(test_folding_and_name_form),
       cmocka_unit_test(test_online_indexes),
+      cmocka_unit_test(test_online_account_index),
       cmocka_unit_test(test_online_dense_array_survives_removals),
       cmocka_unit_test(test_online_event_ordering),
       cmocka_unit_test(test_who_filters),

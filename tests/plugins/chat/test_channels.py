@@ -467,34 +467,6 @@ class ChannelTests(ChatCase):
         self.gw.assert_quiet()  # one event, whatever the channel's size
         self.assertEqual(len(self.members(1, c)[1]), 1000)
 
-    # -- logouts ----------------------------------------------------------------------------------
-    def test_logout_leaves_every_channel(self):
-        c1, c2, gen = self.chan("one"), self.chan("two"), self.chan("General")
-        g1, g2 = self.guid(1), self.guid(2)
-        for c in (c1, c2):
-            self.owner_and(c, "Bob")
-        for i, name in ((1, "Alice"), (2, "Bob")):
-            self.join(i, name, gen, dbc=1, flags=0x18)
-        self.settle()
-        pub = self.gw.client
-        pub.publish("gw.char.logged-out", envelope("0.0.1", 2, {
-            "RealmID": 1, "GatewayID": "gw1", "CharGUID": g1, "CharName": "Alice",
-            "CharGuildID": 0, "AccountID": 1}))
-        pub.flush()
-        for c in (c1, c2):
-            self.left(g1, ChannelName=c, Silent=False)
-            self.notify(OWNER_CHANGED, ChannelName=c, TargetGUID=g2)
-        for c in (c1, c2, gen):
-            self.wait_until(lambda: g1 not in [g for g, _, _ in self.db_members(c)], "logout")
-            self.assertEqual(self.members(2, c)[1][0][0], g2)
-        pub.publish("char.chars.unhealthy.gw", envelope("0.0.1", 1, {
-            "RealmID": 1, "GatewayID": "gw1", "CharactersGUID": [g2]}))
-        pub.flush()
-        for c in (c1, c2):
-            self.left(g2, ChannelName=c)
-        self.wait_until(lambda: not any(self.db_members(c) for c in (c1, c2, gen)), "logout")
-
-
 class ChannelTestsRealSchema(ChannelTests):
     """The same suite on AzerothCore's real characters schema."""
     kind = "ac"

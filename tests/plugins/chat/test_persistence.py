@@ -1,6 +1,5 @@
 """The chat plugin's stored state: channels, members, flags, passwords,
-moderation and bans survive a stratusd restart; logouts reach channels that
-are not in memory; AzerothCore's channels_rights and a channel the core
+moderation and bans survive a stratusd restart; AzerothCore's channels_rights and a channel the core
 stored before are honoured; a configuration reload applies at once; with
 the database down, changes answer UNAVAILABLE and nothing changes."""
 
@@ -60,19 +59,6 @@ class PersistenceTests(ChatCase):
         self.assertEqual(self.leave(1, c), OK)
         self.notify(OWNER_CHANGED, TargetGUID=self.guid(2))  # the moderator takes over
         self.assertEqual(self.toggle("ToggleChannelModeration", 2, c), (OK, False))
-
-    def test_logout_reaches_channels_not_in_memory(self):
-        c = self.chan()
-        for i, name in ((1, "Alice"), (2, "Bob")):
-            self.assertEqual(self.join(i, name, c).status, OK)
-        self.restart()  # nothing is loaded now
-        self.settle()
-        self.gw.client.publish("gw.char.logged-out", envelope("0.0.1", 2, {
-            "RealmID": 1, "GatewayID": "gw1", "CharGUID": (1 << 32) | self.guid(2),
-            "CharName": "Bob", "CharGuildID": 0, "AccountID": 2}))
-        self.gw.client.flush()
-        self.left(self.guid(2), ChannelName=c, Silent=False, NumMembers=1)
-        self.assertEqual(self.db_members(c), [(self.guid(1), "Alice", 3)])
 
     def rights(self, channel, flags=0, delay=0, moderators=None):
         self.world.execute(1, "INSERT INTO channels_rights (name, flags, speakdelay, moderators) "

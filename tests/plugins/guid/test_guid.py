@@ -185,7 +185,7 @@ class GuidServiceBase:
     def test_realm_without_the_migration(self):
         code, message = self.client.error(3, ITEM, 10)
         self.assertEqual(code, grpc.StatusCode.FAILED_PRECONDITION)
-        self.assertIn("realm 3: ", message)
+        self.assertIn("database characters.3: ", message)
         self.assertIn("stratus_guid_range", message)
         self.assertIn("run `stratusctl migrate`", message)
         self.assertFalse(self.db.query(None, "SELECT 1 FROM information_schema.TABLES WHERE "
@@ -206,7 +206,7 @@ class GuidServiceBase:
     def test_unreachable_database(self):
         code, message = self.client.error(9, ITEM, 10)
         self.assertEqual(code, grpc.StatusCode.UNAVAILABLE)
-        self.assertIn("realm 9 characters database unavailable", message)
+        self.assertIn("database characters.9: service unavailable", message)
 
     # -- operations ---------------------------------------------------------
     def test_metrics_per_realm_and_type(self):
@@ -288,8 +288,8 @@ class DatabaseOutage(unittest.TestCase):
                 refused = [r for r in got if not isinstance(r, list)]
                 self.assertTrue(refused, "the queue never filled")
                 self.assertEqual(set(refused), {(grpc.StatusCode.UNAVAILABLE,
-                                                 "realm 1 characters database: too many "
-                                                 "queued jobs (max_queue)")})
+                                                 "GetGUIDPool: database characters.1 has too "
+                                                 "many queued jobs (max_queue)")})
                 next_guid, ranges, guids, _ = reservations(db, "chars")[ITEM]
                 self.assertEqual((ranges, guids, next_guid), (len(ok), 10 * len(ok),
                                                               10 * len(ok) + 1))
@@ -304,7 +304,7 @@ class DatabaseOutage(unittest.TestCase):
                 db.kill()
                 code, message = client.error(1, ITEM, 100)
                 self.assertEqual(code, grpc.StatusCode.UNAVAILABLE, message)
-                self.assertIn("realm 1 characters database unavailable", message)
+                self.assertIn("database characters.1: service unavailable", message)
                 db.restart()
                 got = None
                 for _ in range(200):

@@ -6,8 +6,9 @@ configuration, same map of a registered crossrealm worldserver, same
 dungeon-finder group as the group and matchmaking services announce it,
 Real ID friends through a fake realid service, the gateway's claim not
 trusted, realid not enabled),
-ambiguous, unknown and offline receivers, the directory following logins,
-logouts, map changes and gateway loss, and bad input."""
+ambiguous, unknown and offline receivers, presence (from the characters
+plugin, enabled beside whisper) following logins, logouts, map changes and
+gateway loss, and bad input."""
 
 import itertools
 import time
@@ -69,14 +70,17 @@ class WhisperCase(unittest.TestCase):
     def guid(self, i):
         return self.n * 1000 + i
 
+    def online_count(self):
+        """Characters online on every realm, as the presence owner counts them."""
+        return sum(self.d.metrics().get("stratus_characters_online", {}).values())
+
     def wait_online(self, count):
         self.gw.client.flush()
-        self.d.wait_for(lambda: self.d.metric("stratus_whisper_online") == count,
-                        f"{count} online")
+        self.d.wait_for(lambda: self.online_count() == count, f"{count} online")
 
     def login(self, *chars):
         """chars: (realm, gateway letter, i, name, extra fields)."""
-        before = self.d.metric("stratus_whisper_online") or 0
+        before = self.online_count()
         for realm, letter, i, name, extra in chars:
             self.gw.login(realm, self.gwid(letter), self.guid(i), name, **extra)
         self.wait_online(before + len(chars))
@@ -338,7 +342,7 @@ class WhisperTests(WhisperCase):
         self.assertEqual(self.whisper(1, 1, alice, eve, receiverRealmID=4).status, NOT_FOUND)
         self.assertEqual(self.whisper(1, 1, alice, self.name("Nobody")).status, NOT_FOUND)
         # Offline: logged out, the name is not found any more.
-        online = self.d.metric("stratus_whisper_online")
+        online = self.online_count()
         self.gw.logout(1, self.gwid("b"), self.guid(2), bob)
         self.wait_online(online - 1)
         r = self.whisper(1, 1, alice, bob, receiverRealmID=1)
@@ -348,7 +352,7 @@ class WhisperTests(WhisperCase):
     def test_directory_follows_sessions_and_gateways(self):
         alice, bob, carl = self.name("Alice"), self.name("Bob"), self.name("Carl")
         self.login((1, "a", 1, alice, {}), (1, "b", 2, bob, {}), (1, "b", 3, carl, {}))
-        online = self.d.metric("stratus_whisper_online")
+        online = self.online_count()
         # Bob moves to gateway x; the late logout from b must not remove him.
         self.gw.login(1, self.gwid("x"), self.guid(2), bob)
         self.gw.logout(1, self.gwid("b"), self.guid(2), bob)

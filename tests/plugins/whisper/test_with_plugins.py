@@ -1,7 +1,7 @@
 """The whisper plugin beside the characters and realid plugins, as a realm
 runs them: Real ID friendships come from the realid plugin in process
-(stratus_realid_friends in the auth database), the characters plugin keeps
-its own online directory from the same events. Run on the project's
+(stratus_realid_friends in the auth database), presence from the characters
+plugin, its owner. Run on the project's
 fixture and on AzerothCore's real schema."""
 
 import os

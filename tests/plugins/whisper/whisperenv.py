@@ -131,7 +131,9 @@ def daemon(nats_url, config="", upstream=None, extra=""):
     d.sections_extra = f"[bus]\nnats_url = {nats_url}\n\n" + extra
     if upstream:
         d.sections_extra += f"[grpc.upstream]\ncharacters = 127.0.0.1:{upstream}\n\n"
-    d.write_config(f"[plugin.whisper]\nenabled = yes\n{config}\n")
+    # Presence (who is online where) comes from its owner, the characters plugin.
+    d.write_config(f"[plugin.whisper]\nenabled = yes\n{config}\n"
+                   "[plugin.characters]\nenabled = yes\nworld_pool =\n")
     return d
 
 
