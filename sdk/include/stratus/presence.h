@@ -64,7 +64,7 @@ typedef struct stratus_presence_provider {
   uint32_t reserved;
   int (*by_guid)(void *state, uint32_t realm, uint32_t low,
                  stratus_presence_each each, void *ud);
-  /* Case-insensitive, the core's name rules. */
+  /* Case-insensitive, the core's name rules; realm 0: every realm. */
   int (*by_name)(void *state, uint32_t realm, const char *name,
                  stratus_presence_each each, void *ud);
   /* Every online character of an account, on every realm. */
