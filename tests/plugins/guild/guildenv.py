@@ -114,8 +114,11 @@ def code_of(fn, request):
 
 
 class GuildStack(unittest.TestCase):
-    """One stack per test class."""
+    """One stack per test class. PRESENCE "characters": the characters plugin
+    is enabled (the presence owner once its port lands); "standin": the test
+    fixture presence_standin owns presence instead (build/fixtures/guild)."""
     GUILD_CONFIG = ""
+    PRESENCE = "characters"
     _next_guid = 100
 
     @classmethod
@@ -127,12 +130,14 @@ class GuildStack(unittest.TestCase):
             for name in cls.databases.values():
                 schema.load_fixture(cls.db, None, name)
             cls.migrate()
-            cls.d = Stratusd(log_level="info")
+            cls.d = Stratusd(log_level="info", plugin_dir=cls.plugin_dir())
             cls.d.sections_extra = ("".join(db_section(cls.db, f"characters.{r}", n)
                                             for r, n in cls.databases.items()) +
                                     f"[bus]\nnats_url = {cls.nats.url}\nreconnect_wait = 200ms\n\n")
-            cls.d.write_config("[plugin.characters]\nenabled = yes\nworld_pool =\n\n"
-                               f"[plugin.guild]\nenabled = yes\n{cls.GUILD_CONFIG}\n")
+            owner = ("[plugin.characters]\nenabled = yes\nworld_pool =\n\n"
+                     if cls.PRESENCE == "characters" else
+                     "[plugin.presence_standin]\nenabled = yes\n\n")
+            cls.d.write_config(owner + f"[plugin.guild]\nenabled = yes\n{cls.GUILD_CONFIG}\n")
             cls.d.start()
         except BaseException:
             cls.nats.stop()
@@ -154,6 +159,16 @@ class GuildStack(unittest.TestCase):
         cls.db.stop()
         assert code == 0, f"stratusd exited with {code}:\n{cls.d.log_text()[-4000:]}"
         cls.d.cleanup()
+
+    @classmethod
+    def plugin_dir(cls):
+        if cls.PRESENCE == "characters":
+            return None
+        cls.tmp = tempfile.mkdtemp(prefix="stratus-guild-plugins-")
+        for path in (build_path("plugins", "guild.so"),
+                     build_path("fixtures", "guild", "presence_standin.so")):
+            os.symlink(path, os.path.join(cls.tmp, os.path.basename(path)))
+        return cls.tmp
 
     @classmethod
     def migrate(cls):

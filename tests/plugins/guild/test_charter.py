@@ -4,6 +4,7 @@ to a native turn-in and gw.guild.created, and 30 clients signing one charter
 at once."""
 
 import threading
+import time
 import unittest
 
 import grpc
@@ -38,6 +39,17 @@ class CharterStack(GuildStack):
             self.character(realm, guid, f"{prefix}{chr(97 + i % 26)}{chr(97 + i // 26)}",
                            race=race, account=accounts[i] if accounts else guid + 100000)
         return guids
+
+    def offer_once_online(self, **fields):
+        """OfferGuildPetition, repeated while the target's login event is on
+        its way to the presence owner."""
+        deadline = time.monotonic() + 10
+        while True:
+            code, resp = self.call("OfferGuildPetition", **fields)
+            if (code != OK or resp.status != Offer.TargetNotFound or
+                    time.monotonic() > deadline):
+                return code, resp
+            time.sleep(0.05)
 
     def sign(self, petition, signer, account=0, guild=0, realm=1):
         return self.ok("SignGuildPetition", realmID=realm, signerGUID=signer,
@@ -74,8 +86,8 @@ class CharterTest(CharterStack):
                      "character of realm 2", realmID=1, ownerGUID=owner,
                      targetGUID=(2 << 32) | foreign, petitionGUID=guid)
         self.login(1, target, "Offaa")
-        code, details = self.call("OfferGuildPetition", realmID=1, ownerGUID=owner,
-                                  targetGUID=target, petitionGUID=guid)
+        code, details = self.offer_once_online(realmID=1, ownerGUID=owner, targetGUID=target,
+                                               petitionGUID=guid)
         if not self.presence_available():
             self.assertEqual(code, grpc.StatusCode.UNAVAILABLE, details)
             self.assertIn("no presence owner", details)
