@@ -181,6 +181,8 @@ void guild_publish(guild_plugin *p, const char *subject, int64_t type, json_t *p
 json_t *guild_online(guild_plugin *p, uint32_t realm, const gguild *g, uint32_t right);
 /* ServiceID, RealmID, GuildID, GuildName, MembersOnline. */
 json_t *guild_event_base(guild_plugin *p, uint32_t realm, const gguild *g, uint32_t right);
+/* The same with a receivers list computed once (borrowed). */
+json_t *guild_event_head(guild_plugin *p, uint32_t realm, const gguild *g, json_t *online);
 /* Is (realm, low) online? 1 yes, 0 no, STRATUS_ENOTSUP without an owner. */
 int guild_is_online(guild_plugin *p, uint32_t realm, uint32_t low,
                     stratus_presence *copy);

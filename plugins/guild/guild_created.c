@@ -69,19 +69,19 @@ static void announce(stratus_ctx *ctx, void *arg, int result, const char *error)
     free(j);
     return;
   }
+  /* Rights are not read: every member hears of the new guild. */
   gguild g = {.id = j->guild, .name = j->guild_name, .member_guids = j->guids,
               .nmembers = j->n};
-  uint32_t *rights = calloc(j->n ? j->n : 1, sizeof(uint32_t));
-  g.member_rights = rights;
+  json_t *online = guild_online(j->p, j->realm, &g, 0);
   for (size_t i = 0; i < j->n; i++) {
-    json_t *o = guild_event_base(j->p, j->realm, &g, 0);
+    json_t *o = guild_event_head(j->p, j->realm, &g, online);
     json_object_set_new(o, "MemberGUID", json_integer(j->guids[i]));
     json_object_set_new(o, "MemberName", json_string(j->names[i]));
     guild_publish(j->p, "guild.member.added", EV_MEMBER_ADDED, o);
   }
+  json_decref(online);
   STRATUS_INFO(HOST, j->p->ctx, "realm %u: guild %u '%s' created natively, %zu members",
                j->realm, j->guild, j->guild_name, j->n);
-  free(rights);
   free(j);
 }
 

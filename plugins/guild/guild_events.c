@@ -66,12 +66,19 @@ json_t *guild_online(guild_plugin *p, uint32_t realm, const gguild *g, uint32_t 
   return a ? a : json_null(); /* Go's nil slice */
 }
 
-json_t *guild_event_base(guild_plugin *p, uint32_t realm, const gguild *g, uint32_t right) {
+json_t *guild_event_head(guild_plugin *p, uint32_t realm, const gguild *g, json_t *online) {
   json_t *o = json_object();
   json_object_set_new(o, "ServiceID", json_string(p->service_id));
   json_object_set_new(o, "RealmID", json_integer(realm));
   json_object_set_new(o, "GuildID", json_integer(g->id));
   json_object_set_new(o, "GuildName", json_string(g->name ? g->name : ""));
-  json_object_set_new(o, "MembersOnline", guild_online(p, realm, g, right));
+  json_object_set(o, "MembersOnline", online);
+  return o;
+}
+
+json_t *guild_event_base(guild_plugin *p, uint32_t realm, const gguild *g, uint32_t right) {
+  json_t *online = guild_online(p, realm, g, right);
+  json_t *o = guild_event_head(p, realm, g, online);
+  json_decref(online);
   return o;
 }
