@@ -156,6 +156,9 @@ int guild_same_realm(stratus_req *req, uint32_t realm, uint64_t guid, const char
                      uint32_t *low);
 int guild_text_ok(stratus_req *req, const char *s, size_t max_chars, bool nonempty,
                   const char *what);
+/* A player name the request carries (optional: "" passes) against
+ * AzerothCore's rules; the database's name is what the plugin uses. */
+int guild_name_ok(stratus_req *req, const char *name, const char *what);
 /* FAILED_PRECONDITION with the native command result. */
 int guild_refuse(stratus_req *req, int command, int result, const char *fmt, ...)
     STRATUS_PRINTF(4, 5);

@@ -66,3 +66,9 @@ int guild_need_right(stratus_req *req, const gmember *m, uint32_t right, int com
   return guild_refuse(req, command, ERR_GUILD_PERMISSIONS,
                       "rank %u of character %u may not %s", m->rank, m->guid, action);
 }
+
+int guild_name_ok(stratus_req *req, const char *name, const char *what) {
+  const char *why = name && name[0] ? stratus_name_check_player(name) : NULL;
+  if (!why) return 0;
+  return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "%s %s", what, why);
+}

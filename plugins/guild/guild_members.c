@@ -40,7 +40,8 @@ static void copy_config(stratus_req *req, member_job *j, bool request_allows) {
 static int invite_check(stratus_req *req, const void *request, void *job) {
   const V1__InviteMemberParams *in = request;
   member_job *j = job;
-  int rc = guild_use_player(req, in->realmid, in->inviter, "inviter", &j->actor_low);
+  int rc = guild_name_ok(req, in->inviteename, "inviteeName");
+  if (rc == 0) rc = guild_use_player(req, in->realmid, in->inviter, "inviter", &j->actor_low);
   if (rc == 0) rc = guild_same_realm(req, in->realmid, in->invitee, "invitee", &j->target_low);
   copy_config(req, j, in->allowcrossfaction);
   return rc;
@@ -108,8 +109,9 @@ static int accepted_check(stratus_req *req, const void *request, void *job) {
   if (!in->character)
     return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "character is missing");
   copy_config(req, j, in->allowcrossfaction);
-  return guild_use_player(req, in->realmid, in->character->guid, "character.guid",
-                          &j->target_low);
+  int rc = guild_name_ok(req, in->character->name, "character.name");
+  return rc != 0 ? rc : guild_use_player(req, in->realmid, in->character->guid,
+                                         "character.guid", &j->target_low);
 }
 
 static int join(stratus_db *db, stratus_req *req, member_job *j) {

@@ -152,6 +152,7 @@ static int offer_check(stratus_req *req, const void *request, void *job) {
   petition_job *j = job;
   copy_config(req, j, false);
   int rc = petition_low(req, in->petitionguid, &j->petition_low);
+  if (rc == 0) rc = guild_name_ok(req, in->targetname, "targetName");
   if (rc == 0) rc = guild_use_player(req, in->realmid, in->ownerguid, "ownerGUID", &j->owner_low);
   if (rc == 0) rc = guild_same_realm(req, in->realmid, in->targetguid, "targetGUID",
                                      &j->target_low);
@@ -228,6 +229,7 @@ static int sign_check(stratus_req *req, const void *request, void *job) {
   j->account = in->signeraccountid;
   j->request_guild = in->signerguildid;
   int rc = petition_low(req, in->petitionguid, &j->petition_low);
+  if (rc == 0) rc = guild_name_ok(req, in->signername, "signerName");
   return rc != 0 ? rc : guild_use_player(req, in->realmid, in->signerguid, "signerGUID",
                                          &j->target_low);
 }

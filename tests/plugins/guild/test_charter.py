@@ -126,6 +126,9 @@ class CharterTest(CharterStack):
                      realmID=1, signerGUID=signer, signerAccountID=77, petitionGUID=guid)
         self.refused("SignGuildPetition", grpc.StatusCode.NOT_FOUND, "does not exist",
                      realmID=1, signerGUID=123456, petitionGUID=guid)
+        self.refused("SignGuildPetition", grpc.StatusCode.INVALID_ARGUMENT,
+                     "signerName is longer than 12 characters", realmID=1, signerGUID=signer,
+                     signerName="Sigsigsigsigs", petitionGUID=guid)
         self.assertEqual(self.signatures(1, pid), [])
 
         self.assertEqual(self.sign(guid, signer, account=5), Sign.Ok)

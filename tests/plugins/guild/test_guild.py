@@ -126,6 +126,43 @@ class GuildMembershipTest(GuildStack):
                      character={"guid": other})
         self.refused("InviteAccepted", INVALID, "character is missing", realmID=1)
 
+    def test_names_against_the_core_rules(self):
+        gid, (leader, *_), _ = self.squad(1, "Nam", ranks=())
+        (guest,) = self.guids(1)
+        self.character(1, guest, "Namguest")
+        self.refused("InviteMember", INVALID, "inviteeName is longer than 12 characters",
+                     realmID=1, inviter=leader, invitee=guest, inviteeName="Thirteenchars")
+        self.refused("InviteAccepted", INVALID, "character.name is longer than 12",
+                     realmID=1, character={"guid": guest, "name": "x" * 13})
+        self.assertEqual(self.q(1, "SELECT COUNT(*) FROM stratus_guild_invite WHERE invitee = %s",
+                                (guest,))[0][0], 0)
+        # Names in any case and script the core allows pass; the database's name is used.
+        self.ok("InviteMember", realmID=1, inviter=leader, invitee=guest, inviteeName="ΝΑΜΓΕΣΤ")
+        self.assertEqual(self.event("guild.invite.created", InviteeGUID=guest)["InviteeName"],
+                         "Namguest")
+
+    def test_native_leader_change_and_disband(self):
+        """The worldserver changes leaders and disbands natively; with no cache,
+        the next call sees it."""
+        gid, (leader, officer, veteran, *_), _ = self.squad(1, "Nat")
+        self.x(1, "UPDATE guild SET leaderguid = %s WHERE guildid = %s", (officer, gid))
+        self.x(1, "UPDATE guild_member SET `rank` = 0 WHERE guid = %s", (officer,))
+        self.x(1, "UPDATE guild_member SET `rank` = 1 WHERE guid = %s", (leader,))
+        self.ok("Leave", realmID=1, leaver=leader)
+        self.result("Leave", QUIT, 8, realmID=1, leaver=officer)
+        self.result("AddRank", RANK, PERMISSIONS, realmID=1, changerGUID=veteran, rankName="x")
+        self.ok("AddRank", realmID=1, changerGUID=officer, rankName="Sixth")
+        for table in ("guild", "guild_rank", "guild_member"):
+            self.x(1, f"DELETE FROM {table} WHERE guildid = %s", (gid,))
+        self.result("SendGuildMessage", CHAT, NOT_IN_GUILD, realmID=1, senderGUID=veteran,
+                    message="anyone?")
+        self.refused("GetRosterInfo", NOT_FOUND, "does not exist", realmID=1, guildID=gid)
+        # A member row left behind by a disband is refused, not served.
+        self.x(1, "INSERT INTO guild_member (guildid, guid, `rank`) VALUES (%s, %s, 2)",
+               (gid, veteran))
+        self.result("SetMessageOfTheDay", MOTD, NOT_IN_GUILD, realmID=1, changerGUID=veteran,
+                    messageOfTheDay="x")
+
     def test_expired_invite(self):
         gid, (leader, *_), _ = self.squad(1, "Exp", ranks=())
         (late,) = self.guids(1)
@@ -168,6 +205,29 @@ class GuildMembershipTest(GuildStack):
                          (names[3], officer, names[1]))
         self.assertEqual(self.q(1, "SELECT COUNT(*) FROM guild_member WHERE guildid = %s",
                                 (gid,))[0][0], 4)
+
+
+class CrossFactionNoTest(GuildStack):
+    GUILD_CONFIG = "allow_cross_faction = no\n"
+
+    def test_gateway_flag_does_not_override(self):
+        gid, (leader, *_), _ = self.squad(1, "Cfn", ranks=())
+        (orc,) = self.guids(1)
+        self.character(1, orc, "Cfnorc", race=2)
+        self.result("InviteMember", INVITE, NOT_ALLIED, realmID=1, inviter=leader, invitee=orc,
+                    inviteeRace=2, allowCrossFaction=True)
+
+
+class CrossFactionYesTest(GuildStack):
+    GUILD_CONFIG = "allow_cross_faction = yes\n"
+
+    def test_always_allowed(self):
+        gid, (leader, *_), _ = self.squad(1, "Cfy", ranks=())
+        (orc,) = self.guids(1)
+        self.character(1, orc, "Cfyorc", race=2)
+        self.ok("InviteMember", realmID=1, inviter=leader, invitee=orc, inviteeRace=2)
+        self.assertEqual(self.ok("InviteAccepted", realmID=1, character={"guid": orc}).guildID,
+                         gid)
 
 
 class GuildTextTest(GuildStack):
