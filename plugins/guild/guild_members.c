@@ -37,6 +37,8 @@ static void copy_config(stratus_req *req, member_job *j, bool request_allows) {
 
 /* ---- InviteMember ---------------------------------------------------------------- */
 
+static int insert_invite(stratus_db *db, stratus_req *req, member_job *j);
+
 static int invite_check(stratus_req *req, const void *request, void *job) {
   const V1__InviteMemberParams *in = request;
   member_job *j = job;
@@ -50,8 +52,6 @@ static int invite_check(stratus_req *req, const void *request, void *job) {
 static int invite_work(stratus_db *db, stratus_req *req, void *job) {
   member_job *j = job;
   int rc = gsql_lock_actor(db, req, j->actor_low, GUILD_COMMAND_INVITE, &j->actor, &j->g);
-  if (rc == 0) rc = guild_need_right(req, &j->actor, GR_RIGHT_INVITE, GUILD_COMMAND_INVITE,
-                                     "invite");
   if (rc != 0) return rc;
   rc = gsql_character(db, req, j->target_low, &j->target);
   if (rc <= 0)
@@ -59,14 +59,21 @@ static int invite_work(stratus_db *db, stratus_req *req, void *job) {
                                         "invitee %u does not exist (guild command %d, result %d)",
                                         j->target_low, GUILD_COMMAND_INVITE,
                                         ERR_GUILD_PLAYER_NOT_FOUND_S);
-  if (j->target.guild)
-    return guild_refuse(req, GUILD_COMMAND_INVITE, ERR_ALREADY_IN_GUILD_S,
-                        "%s is already in a guild", j->target.name);
+  /* The core's order of refusals: faction, guild, invite, then the right. */
   if (!j->factions_free && stratus_race_faction((uint8_t)j->actor.race) !=
                                stratus_race_faction((uint8_t)j->target.race))
     return guild_refuse(req, GUILD_COMMAND_INVITE, ERR_GUILD_NOT_ALLIED,
                         "%s is of the other faction", j->target.name);
-  rc = gsql_exec(db, "DELETE FROM stratus_guild_invite WHERE invitee = ? AND created_at < ?",
+  if (j->target.guild)
+    return guild_refuse(req, GUILD_COMMAND_INVITE, ERR_ALREADY_IN_GUILD_S,
+                        "%s is already in a guild", j->target.name);
+  rc = insert_invite(db, req, j);
+  return rc != 0 ? rc : guild_need_right(req, &j->actor, GR_RIGHT_INVITE, GUILD_COMMAND_INVITE,
+                                         "invite");
+}
+
+static int insert_invite(stratus_db *db, stratus_req *req, member_job *j) {
+  int rc = gsql_exec(db, "DELETE FROM stratus_guild_invite WHERE invitee = ? AND created_at < ?",
                  STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->target_low),
                                     STRATUS_SQL_INT_V(j->now - j->invite_ttl_s)));
   if (rc < 0) return rc;
@@ -132,6 +139,17 @@ static int join(stratus_db *db, stratus_req *req, member_job *j) {
   return gsql_members(db, req, &j->g);
 }
 
+/* The core lets an invitee join only on its guild master's side. */
+static int same_faction_as_leader(stratus_db *db, stratus_req *req, member_job *j) {
+  gmember leader = {0};
+  int rc = gsql_character(db, req, j->g.leader, &leader);
+  if (rc <= 0) return rc;
+  if (stratus_race_faction((uint8_t)leader.race) == stratus_race_faction((uint8_t)j->target.race))
+    return 0;
+  return guild_refuse(req, GUILD_COMMAND_INVITE, ERR_GUILD_NOT_ALLIED,
+                      "%s is of the other faction than the guild master", j->target.name);
+}
+
 static int accepted_work(stratus_db *db, stratus_req *req, void *job) {
   static const stratus_col cols[] = {STRATUS_COL(invite_row, guild, "guildid"),
                                      STRATUS_COL(invite_row, inviter, "inviter")};
@@ -156,6 +174,7 @@ static int accepted_work(stratus_db *db, stratus_req *req, void *job) {
                       "the inviter has left guild %u since the invite", inv.guild);
   if (rc == 0 && j->g.ranks == 0)
     rc = HOST->req_fail(req, STRATUS_GRPC_FAILED_PRECONDITION, "guild %u has no ranks", j->g.id);
+  if (rc == 0 && !j->factions_free) rc = same_faction_as_leader(db, req, j);
   return rc != 0 ? rc : join(db, req, j);
 }
 
@@ -234,10 +253,10 @@ static int kick_work(stratus_db *db, stratus_req *req, void *job) {
   if (rc == 0) rc = guild_load_target(db, req, j->target_low, GUILD_COMMAND_REMOVE, &j->g,
                                       &j->target);
   if (rc != 0) return rc;
-  if (j->target_low == j->actor_low)
-    return guild_refuse(req, GUILD_COMMAND_REMOVE, ERR_GUILD_NAME_INVALID,
-                        "a member cannot remove itself; use Leave");
-  if (j->target_low == j->g.leader || j->target.rank <= j->actor.rank)
+  if (j->target_low == j->g.leader || j->target.rank == 0)
+    return guild_refuse(req, GUILD_COMMAND_REMOVE, ERR_GUILD_LEADER_LEAVE,
+                        "the guild master cannot be removed");
+  if (j->target.rank <= j->actor.rank) /* oneself included, as in the core */
     return guild_refuse(req, GUILD_COMMAND_REMOVE, ERR_GUILD_RANK_TOO_HIGH_S,
                         "%s has rank %u, not below the kicker's %u", j->target.name,
                         j->target.rank, j->actor.rank);

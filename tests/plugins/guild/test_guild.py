@@ -112,6 +112,10 @@ class GuildMembershipTest(GuildStack):
                 allowCrossFaction=True)
         self.assertEqual(self.q(1, "SELECT COUNT(*) FROM stratus_guild_invite WHERE guildid = %s",
                                 (gid,))[0][0], 2)
+        # Joining checks the faction against the guild master, as the core does.
+        self.result("InviteAccepted", INVITE, NOT_ALLIED, realmID=1, character={"guid": orc})
+        self.assertEqual(self.ok("InviteAccepted", realmID=1, character={"guid": orc},
+                                 allowCrossFaction=True).guildID, gid)
 
         r = self.ok("InviteAccepted", realmID=1, character={"guid": human, "name": "Invhuman"})
         self.assertEqual(r.guildID, gid)
@@ -193,10 +197,10 @@ class GuildMembershipTest(GuildStack):
         (outsider,) = self.guids(1)
         self.character(1, outsider, "Kicout")
         self.result("Kick", REMOVE, PERMISSIONS, realmID=1, kicker=veteran, target=initiate)
-        self.result("Kick", REMOVE, TOO_HIGH, realmID=1, kicker=officer, target=leader)
+        self.result("Kick", REMOVE, 8, realmID=1, kicker=officer, target=leader)  # LEADER_LEAVE
         self.x(1, "UPDATE guild_member SET `rank` = 1 WHERE guid = %s", (veteran,))
         self.result("Kick", REMOVE, TOO_HIGH, realmID=1, kicker=officer, target=veteran)
-        self.result("Kick", REMOVE, NAME_INVALID, realmID=1, kicker=officer, target=officer)
+        self.result("Kick", REMOVE, TOO_HIGH, realmID=1, kicker=officer, target=officer)
         self.result("Kick", REMOVE, NOT_IN_GUILD_S, realmID=1, kicker=officer, target=outsider)
         self.refused("Kick", NOT_FOUND, "does not exist", realmID=1, kicker=officer, target=31337)
         self.ok("Kick", realmID=1, kicker=officer, target=member)
