@@ -152,6 +152,15 @@ class CharterTest(CharterStack):
     def test_full_flow_to_native_turn_in(self):
         owner, *signers = self.people(1, "Flo", 11)
         guid, pid = self.charter(1, owner, "Flow Guild")
+        # The owner offers the charter to the first signer (when a presence owner runs).
+        self.login(1, signers[0], "Floba")
+        code, resp = self.offer_once_online(realmID=1, ownerGUID=owner, targetGUID=signers[0],
+                                            petitionGUID=guid)
+        if code == OK:
+            self.assertEqual(resp.status, Offer.Ok)
+            self.event("guild.petition.offered", TargetGUID=signers[0])
+        else:
+            self.assertEqual(code, grpc.StatusCode.UNAVAILABLE, resp)
         for s in signers[:9]:
             self.assertEqual(self.sign(guid, s), Sign.Ok)
             self.event("guild.petition.signed", SignerGUID=s)

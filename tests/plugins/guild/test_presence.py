@@ -80,6 +80,7 @@ class ReceiversTest(PresenceCase):
 
 class OfferTest(PresenceCase, test_charter.CharterStack):
     test_offer = test_charter.CharterTest.test_offer
+    test_full_flow_to_native_turn_in = test_charter.CharterTest.test_full_flow_to_native_turn_in
 
     def test_offer_refusals(self):
         owner, target, orc, invited, leader = self.people(1, "Ref", 5)
