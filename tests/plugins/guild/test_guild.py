@@ -38,6 +38,11 @@ class GuildReadTest(GuildStack):
         self.guild(2, guids[0], "RealmTwo")
         self.assertEqual(self.ok("GetGuildInfo", realmID=2, guildID=gid).guildName, "RealmTwo")
 
+    def test_bank_methods_are_not_served_here(self):
+        from guildenv import code_of, pb
+        code, details = code_of(self.stub.GetGuildBank, pb.GetGuildBankParams(realmID=1, guildID=1))
+        self.assertEqual(code, grpc.StatusCode.UNIMPLEMENTED, details)
+
     def test_guild_names(self):
         a, _, _ = self.squad(1, "NameA", ranks=())
         b, _, _ = self.squad(1, "NameB", ranks=())
@@ -220,6 +225,13 @@ class CrossFactionNoTest(GuildStack):
         self.character(1, orc, "Cfnorc", race=2)
         self.result("InviteMember", INVITE, NOT_ALLIED, realmID=1, inviter=leader, invitee=orc,
                     inviteeRace=2, allowCrossFaction=True)
+        # SIGHUP applies a new value to the next call, in place.
+        before = self.d.status()["last_reload"]["seq"]
+        self.d.write_config("[plugin.characters]\nenabled = yes\nworld_pool =\n\n"
+                            "[plugin.guild]\nenabled = yes\nallow_cross_faction = yes\n")
+        self.d.hup()
+        self.assertIn(self.d.wait_reload(before)["outcome"], ("ok",))
+        self.ok("InviteMember", realmID=1, inviter=leader, invitee=orc, inviteeRace=2)
 
 
 class CrossFactionYesTest(GuildStack):
