@@ -119,16 +119,18 @@ class GuildStack(unittest.TestCase):
     fixture presence_standin owns presence instead (build/fixtures/guild)."""
     GUILD_CONFIG = ""
     PRESENCE = "characters"
+    KIND = "fixture"  # or "real": AzerothCore's own schema (../shared/azerothcore)
     _next_guid = 100
 
     @classmethod
     def setUpClass(cls):
+        if cls.KIND == "real" and not schema.azerothcore_dir():
+            raise unittest.SkipTest("no ../shared/azerothcore (the real AzerothCore schema)")
         cls.db = MariaDB().start()
         cls.nats = NatsServer().start()
         try:
             cls.databases = {r: f"guild_r{r}" for r in REALMS}
-            for name in cls.databases.values():
-                schema.load_fixture(cls.db, None, name)
+            cls.load_schema()
             cls.migrate()
             cls.d = Stratusd(log_level="info", plugin_dir=cls.plugin_dir())
             cls.d.sections_extra = ("".join(db_section(cls.db, f"characters.{r}", n)
@@ -159,6 +161,20 @@ class GuildStack(unittest.TestCase):
         cls.db.stop()
         assert code == 0, f"stratusd exited with {code}:\n{cls.d.log_text()[-4000:]}"
         cls.d.cleanup()
+
+    @classmethod
+    def load_schema(cls):
+        if cls.KIND == "fixture":
+            for name in cls.databases.values():
+                schema.load_fixture(cls.db, None, name)
+            return
+        first, *others = cls.databases.values()
+        schema.load_real_azerothcore(cls.db, "guild_auth", first)
+        for name in others:
+            cls.db.create_database(name)
+            for (table,) in cls.db.query(None, "SELECT TABLE_NAME FROM information_schema.TABLES "
+                                               "WHERE TABLE_SCHEMA = %s", (first,)):
+                cls.db.execute(name, f"CREATE TABLE `{table}` LIKE `{first}`.`{table}`")
 
     @classmethod
     def plugin_dir(cls):

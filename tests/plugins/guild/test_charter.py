@@ -221,5 +221,10 @@ class CharterTest(CharterStack):
                                                  if r == Sign.Ok})
 
 
+class CharterRealSchemaTest(CharterTest):
+    """The same against AzerothCore's own characters schema."""
+    KIND = "real"
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -446,5 +446,18 @@ class GuildRealmTest(GuildStack):
         self.assertEqual(p2["Receivers"], [guids[2]])
 
 
+class GuildMembershipRealSchemaTest(GuildMembershipTest):
+    """The same against AzerothCore's own characters schema."""
+    KIND = "real"
+
+
+class GuildRankRealSchemaTest(GuildRankTest):
+    KIND = "real"
+
+
+class GuildReadRealSchemaTest(GuildReadTest):
+    KIND = "real"
+
+
 if __name__ == "__main__":
     unittest.main()
