@@ -446,6 +446,31 @@ class GuildRealmTest(GuildStack):
         self.assertEqual(p2["Receivers"], [guids[2]])
 
 
+class GuildFailureTest(GuildStack):
+    def test_a_schema_not_migrated(self):
+        gid, (leader, *_), _ = self.squad(1, "Mig", ranks=())
+        (guest,) = self.guids(1)
+        self.character(1, guest, "Migguest")
+        self.x(1, "DROP TABLE stratus_guild_invite")
+        self.refused("InviteMember", REFUSED, "run `stratusctl migrate`", realmID=1,
+                     inviter=leader, invitee=guest)
+
+    def test_b_database_down(self):
+        gid, (leader, officer, *_), _ = self.squad(1, "Down")
+        self.db.stop(cleanup=False)
+        try:
+            self.refused("GetRosterInfo", grpc.StatusCode.UNAVAILABLE, "characters.1",
+                         realmID=1, guildID=gid)
+            self.refused("SetMessageOfTheDay", grpc.StatusCode.UNAVAILABLE, "characters.1",
+                         realmID=1, changerGUID=officer, messageOfTheDay="x")
+        finally:
+            self.db.restart()
+        self.d.wait_for(lambda: self.call("GetRosterInfo", realmID=1, guildID=gid)[0] == OK,
+                        "the database back", timeout=30, interval=0.2)
+        self.assertEqual(self.q(1, "SELECT motd FROM guild WHERE guildid = %s", (gid,))[0][0],
+                         "motd")
+
+
 class GuildMembershipRealSchemaTest(GuildMembershipTest):
     """The same against AzerothCore's own characters schema."""
     KIND = "real"
