@@ -82,6 +82,8 @@ enum {
 #define GUILD_BANK_TABS 6       /* GUILD_BANK_MAX_TABS */
 #define GUILD_NAMES_MAX 1000    /* guildIDs in one GetGuildNamesByIDs */
 #define GUILD_CHARTER_TYPE 9    /* petition.type of a guild charter */
+#define GUILD_UNLIMITED 0xFFFFFFFFu /* GUILD_WITHDRAW_MONEY/SLOT_UNLIMITED */
+#define GUILD_BANK_RIGHT_FULL 0xFFu
 
 enum { CROSS_FACTION_GATEWAY = 0, CROSS_FACTION_YES = 1, CROSS_FACTION_NO = 2 };
 

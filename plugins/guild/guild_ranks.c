@@ -72,13 +72,16 @@ static int update_check(stratus_req *req, const void *request, void *job) {
 static int update_tabs(stratus_db *db, rank_job *j) {
   for (size_t i = 0; i < j->ntabs; i++) {
     const V1__RankUpdateParams__BankTabRight *t = j->tabs[i];
+    bool master = j->rank == 0; /* the guild master's tabs stay fully open */
     int rc = gsql_exec(db,
                        "INSERT INTO guild_bank_right (guildid, TabId, rid, gbright, SlotPerDay) "
                        "SELECT guildid, TabId, ?, ?, ? FROM guild_bank_tab WHERE guildid = ? AND "
                        "TabId = ? ON DUPLICATE KEY UPDATE gbright = VALUES(gbright), "
                        "SlotPerDay = VALUES(SlotPerDay)",
-                       STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->rank), STRATUS_SQL_UINT_V(t->flags),
-                                          STRATUS_SQL_UINT_V(t->withdrawitemlimit),
+                       STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->rank),
+                                          STRATUS_SQL_UINT_V(master ? GUILD_BANK_RIGHT_FULL : t->flags),
+                                          STRATUS_SQL_UINT_V(master ? GUILD_UNLIMITED
+                                                                    : t->withdrawitemlimit),
                                           STRATUS_SQL_UINT_V(j->g.id), STRATUS_SQL_UINT_V(t->tabid)));
     if (rc < 0) return rc;
   }
@@ -92,7 +95,10 @@ static int update_work(stratus_db *db, stratus_req *req, void *job) {
   if (j->rank >= j->g.ranks)
     return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "guild %u has no rank %u (%u ranks)",
                           j->g.id, j->rank, j->g.ranks);
-  if (j->rank == 0) j->rights = GR_RIGHT_ALL; /* the guild master keeps every right */
+  if (j->rank == 0) { /* the guild master keeps every right, as in the core */
+    j->rights = GR_RIGHT_ALL;
+    j->money_per_day = GUILD_UNLIMITED;
+  }
   j->rights |= GR_RIGHT_EMPTY;
   rc = gsql_exec(db, "UPDATE guild_rank SET rname = ?, rights = ?, BankMoneyPerDay = ? "
                      "WHERE guildid = ? AND rid = ?",

@@ -337,9 +337,14 @@ class GuildRankTest(GuildStack):
                                    "WHERE guildid = %s AND rid = 2 ORDER BY TabId", (gid,)),
                          [(0, 3, 7), (1, 1, 2)])
         # The guild master's rank keeps every right.
-        self.ok("UpdateRank", realmID=1, changerGUID=leader, rank=0, rankName="Boss", rights=0)
-        self.assertEqual(self.q(1, "SELECT rights FROM guild_rank WHERE guildid = %s AND rid = 0",
-                                (gid,))[0][0], GR_RIGHT_ALL)
+        self.ok("UpdateRank", realmID=1, changerGUID=leader, rank=0, rankName="Boss", rights=0,
+                moneyPerDay=5, bankTabRights=[{"tabID": 0, "flags": 1, "withdrawItemLimit": 1}])
+        self.assertEqual(self.q(1, "SELECT rights, BankMoneyPerDay FROM guild_rank WHERE "
+                                   "guildid = %s AND rid = 0", (gid,))[0],
+                         (GR_RIGHT_ALL, 0xFFFFFFFF))
+        self.assertEqual(self.q(1, "SELECT gbright, SlotPerDay FROM guild_bank_right WHERE "
+                                   "guildid = %s AND rid = 0 AND TabId = 0", (gid,))[0],
+                         (0xFF, 0xFFFFFFFF))
         self.refused("UpdateRank", INVALID, "out of range", realmID=1, changerGUID=leader,
                      rank=10, rankName="x")
         self.refused("UpdateRank", INVALID, "has no rank 7", realmID=1, changerGUID=leader,
