@@ -302,6 +302,15 @@ class GuildStack(unittest.TestCase):
         self.gw.publish("gw.char.logged-in", envelope("0.0.1", 1, p))
         self.gw.flush()
 
+    def wait_online(self, realm, gid, guid):
+        """Until the roster of guild `gid` shows `guid` online (its login event
+        reached the presence owner), or the plugin reports there is no owner."""
+        def seen():
+            members = self.ok("GetRosterInfo", realmID=realm, guildID=gid).guild.members
+            return ({m.guid: m.status for m in members}.get(guid) == 1 or
+                    not self.presence_available())
+        self.d.wait_for(seen, f"character {guid} of realm {realm} online")
+
     def presence_available(self):
         """False while no plugin owns presence (the plugin says so in the log)."""
         return "no presence owner" not in self.d.log_text()

@@ -439,6 +439,8 @@ class GuildRealmTest(GuildStack):
         self.guild(2, guids[2], "IsoTwoGuild")
         self.login(1, guids[0], names[0])
         self.login(2, guids[2], "Isotwo")
+        self.wait_online(1, gid, guids[0])
+        self.wait_online(2, guids[2], guids[2])
         self.ok("SendGuildMessage", realmID=2, senderGUID=guids[2], message="two")
         p2 = self.event("guild.message.new", RealmID=2, SenderGUID=guids[2])
         self.ok("SendGuildMessage", realmID=1, senderGUID=guids[1], message="one")
