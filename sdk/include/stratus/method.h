@@ -109,9 +109,9 @@ typedef struct stratus_col {
       double: STRATUS_COL_DOUBLE, float: STRATUS_COL_FLOAT,          \
       char *: STRATUS_COL_TEXT, ProtobufCBinaryData: STRATUS_COL_BLOB)
 
-#define STRATUS_COL(type, member, column_name)                               \
-  {.column = (column_name), .type = STRATUS_COL_TYPE_OF(((type *)0)->member), \
-   .offset = (uint32_t)offsetof(type, member)}
+#define STRATUS_COL(struct_type, member, column_name)                             \
+  {.column = (column_name), .type = STRATUS_COL_TYPE_OF(((struct_type *)0)->member), \
+   .offset = (uint32_t)offsetof(struct_type, member)}
 
 #define STRATUS_COLS(cols) (cols), (sizeof(cols) / sizeof((cols)[0]))
 
