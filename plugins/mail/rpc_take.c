@@ -77,6 +77,24 @@ static int replay_claim(stratus_db *db, stratus_req *req, take_job *j, const cha
   return STRATUS_ENOTFOUND;
 }
 
+/* A retry of a call that claimed already (same key): 1 and the first
+ * call's amount, whatever changed since (e.g. the mail was returned). */
+static int claimed_by_key(stratus_db *db, take_job *j) {
+  if (!j->key) return 0;
+  stratus_rows *rows;
+  int rc = host->sql_exec(db, "SELECT amount FROM stratus_mail_claim "
+                              "WHERE mail_id = ? AND item_guid = ? AND claim_key = ?",
+                          STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->mail_id),
+                                             STRATUS_SQL_UINT_V(j->item),
+                                             stratus_sql_text(j->key)),
+                          &rows);
+  if (rc != 0) return rc;
+  rc = host->rows_next(rows);
+  if (rc == 1) j->amount = (uint32_t)host->rows_uint(rows, 0);
+  host->rows_free(rows);
+  return rc;
+}
+
 /* ---- RemoveMailItem --------------------------------------------------------------- */
 
 static int item_check(stratus_req *req, const void *request, void *job) {
@@ -132,7 +150,9 @@ static int item_work(stratus_db *db, stratus_req *req, void *job) {
   take_job *j = job;
   uint32_t receiver;
   j->payback_id = 0;
-  int rc = mail_lock(db, req, j->mail_id, &receiver);
+  int rc = claimed_by_key(db, j);
+  if (rc != 0) return rc < 0 ? rc : 0;
+  rc = mail_lock(db, req, j->mail_id, &receiver);
   if (rc == 0) rc = mail_check_owner(req, j->mail_id, receiver, j->player);
   if (rc != 0) return rc;
   int64_t a = affected(db, "DELETE FROM mail_items WHERE mail_id = ? AND item_guid = ?",
@@ -185,7 +205,9 @@ static int money_work(stratus_db *db, stratus_req *req, void *job) {
   uint32_t receiver;
   stratus_rows *rows;
   j->amount = 0;
-  int rc = mail_lock(db, req, j->mail_id, &receiver);
+  int rc = claimed_by_key(db, j);
+  if (rc != 0) return rc < 0 ? rc : 0;
+  rc = mail_lock(db, req, j->mail_id, &receiver);
   if (rc == 0) rc = mail_check_owner(req, j->mail_id, receiver, j->player);
   if (rc == 0)
     rc = host->sql_exec(db, "SELECT money FROM mail WHERE id = ?",
