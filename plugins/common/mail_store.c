@@ -58,6 +58,7 @@ static int attach_item(const stratus_host_api *api, stratus_db *db, stratus_req 
   int rc = exec(api, db, "INSERT INTO mail_items (mail_id, item_guid, receiver) VALUES (?, ?, ?)",
                 STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(id), STRATUS_SQL_UINT_V(item),
                                    STRATUS_SQL_UINT_V(d->receiver)));
+  if (rc != 0 && api->db_errno(db) == ER_DUP_ENTRY && !req) return STRATUS_EEXIST;
   if (rc != 0 && api->db_errno(db) == ER_DUP_ENTRY)
     return api->req_fail(req, STRATUS_GRPC_FAILED_PRECONDITION,
                          "item %u is already attached to another mail", item);

@@ -47,7 +47,8 @@ typedef struct mail_draft {
 /* worker: inserts the mail (and its mail_items rows, re-owning the items to
  * the receiver). *replayed: a mail with the same key existed and *id is its
  * ID; nothing was written. An item already attached to another mail fails
- * with FAILED_PRECONDITION (recorded on req). */
+ * with FAILED_PRECONDITION (recorded on req; STRATUS_EEXIST when req is NULL,
+ * for work that runs outside a call, like an expiry tick). */
 int mail_store_insert(const stratus_host_api *api, stratus_db *db, stratus_req *req,
                       const mail_draft *d, uint32_t *id, bool *replayed);
 
