@@ -33,12 +33,14 @@ static int bid_ids(stratus_req *req, uint64_t player, uint32_t auction, uint32_t
   return ah_header_key(req, &j->key);
 }
 
-/* A keyed call answered before: 1 and its answer. */
+/* A keyed call answered before: 1 and its answer. A locking read, so it
+ * sees an attempt of the same call that committed while this one waited. */
 static int answered_before(stratus_db *db, bid_job *j) {
   if (!j->key) return 0;
   stratus_rows *rows;
   int rc = host->sql_exec(db, "SELECT is_buyout, money FROM stratus_auction_op "
-                              "WHERE op_key = ? AND auction_id = ? AND player = ?",
+                              "WHERE op_key = ? AND auction_id = ? AND player = ? "
+                              "LOCK IN SHARE MODE",
                           STRATUS_SQL_PARAMS(stratus_sql_text(j->key),
                                              STRATUS_SQL_UINT_V(j->auction),
                                              STRATUS_SQL_UINT_V(j->player)),
@@ -121,6 +123,15 @@ static int bid_rules(stratus_req *req, bid_job *j, const ah_auction *a) {
   return 0;
 }
 
+/* A refusal found after waiting for the auction's lock may be the work of
+ * an earlier attempt of this very call (its answer was lost, the client
+ * retried while it ran): then that attempt's answer is this one's. */
+static int refused(stratus_db *db, bid_job *j, int rc) {
+  if (rc == 0 || !j->key) return rc;
+  int again = answered_before(db, j);
+  return again == 1 ? 0 : rc;
+}
+
 static int bid_work(stratus_db *db, stratus_req *req, void *job) {
   bid_job *j = job;
   ah_auction a;
@@ -129,7 +140,7 @@ static int bid_work(stratus_db *db, stratus_req *req, void *job) {
   if (rc != 0) return rc < 0 ? rc : 0;
   if ((rc = find(db, req, j, &a)) != 0 || (rc = ah_character(db, req, j->player)) != 0 ||
       (rc = bid_rules(req, j, &a)) != 0)
-    return rc;
+    return refused(db, j, rc);
   if (a.bidder != j->player && (rc = ah_mail_outbid(db, req, &j->money, &a, &j->mails)) != 0)
     return rc;
   if (j->buyout) {
@@ -186,7 +197,7 @@ static int cancel_work(stratus_db *db, stratus_req *req, void *job) {
   start(j);
   int rc = answered_before(db, j);
   if (rc != 0) return rc < 0 ? rc : 0;
-  if ((rc = find(db, req, j, &a)) != 0) return rc;
+  if ((rc = find(db, req, j, &a)) != 0) return refused(db, j, rc);
   if (a.owner != j->player)
     return host->req_fail(req, STRATUS_GRPC_PERMISSION_DENIED,
                           "auction %u is not player %u's", a.id, j->player);

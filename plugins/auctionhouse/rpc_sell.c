@@ -173,7 +173,8 @@ static int check_item(stratus_db *db, stratus_req *req, sell_job *j) {
 /* The auction that already lists the item: a retry when it is this seller's. */
 static int listed_before(stratus_db *db, stratus_req *req, sell_job *j) {
   stratus_rows *rows;
-  int rc = host->sql_exec(db, "SELECT id, itemowner FROM auctionhouse WHERE itemguid = ?",
+  int rc = host->sql_exec(db, "SELECT id, itemowner FROM auctionhouse WHERE itemguid = ? "
+                              "LOCK IN SHARE MODE",
                           STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->item)), &rows);
   if (rc != 0) return rc;
   rc = host->rows_next(rows);
@@ -211,7 +212,9 @@ static int sell_work(stratus_db *db, stratus_req *req, void *job) {
   j->replayed = false;
   int rc = listed_before(db, req, j);
   if (rc != 0) return rc < 0 ? rc : 0;
-  if ((rc = check_item(db, req, j)) != 0) return rc;
+  /* the item's lock waits for a concurrent attempt of this sale; look again */
+  if ((rc = check_item(db, req, j)) != 0 || (rc = listed_before(db, req, j)) != 0)
+    return rc < 0 ? rc : 0;
   j->time = (uint32_t)ah_now() + j->duration;
   const V1__AuctionSellItemRequest *r = j->r;
   rc = host->sql_exec(db,

@@ -58,7 +58,7 @@ static int record_claim(stratus_db *db, const take_job *j, uint32_t receiver) {
 static int replay_claim(stratus_db *db, stratus_req *req, take_job *j, const char *what) {
   stratus_rows *rows;
   int rc = host->sql_exec(db, "SELECT amount, claim_key FROM stratus_mail_claim "
-                              "WHERE mail_id = ? AND item_guid = ?",
+                              "WHERE mail_id = ? AND item_guid = ? LOCK IN SHARE MODE",
                           STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->mail_id),
                                              STRATUS_SQL_UINT_V(j->item)),
                           &rows);
@@ -78,12 +78,15 @@ static int replay_claim(stratus_db *db, stratus_req *req, take_job *j, const cha
 }
 
 /* A retry of a call that claimed already (same key): 1 and the first
- * call's amount, whatever changed since (e.g. the mail was returned). */
+ * call's amount, whatever changed since (e.g. the mail was returned). Read
+ * after the mail's lock, with a locking read, so an attempt of the same call
+ * that committed while this one waited is seen. */
 static int claimed_by_key(stratus_db *db, take_job *j) {
   if (!j->key) return 0;
   stratus_rows *rows;
   int rc = host->sql_exec(db, "SELECT amount FROM stratus_mail_claim "
-                              "WHERE mail_id = ? AND item_guid = ? AND claim_key = ?",
+                              "WHERE mail_id = ? AND item_guid = ? AND claim_key = ? "
+                              "LOCK IN SHARE MODE",
                           STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->mail_id),
                                              STRATUS_SQL_UINT_V(j->item),
                                              stratus_sql_text(j->key)),
@@ -150,11 +153,10 @@ static int item_work(stratus_db *db, stratus_req *req, void *job) {
   take_job *j = job;
   uint32_t receiver;
   j->payback_id = 0;
-  int rc = claimed_by_key(db, j);
-  if (rc != 0) return rc < 0 ? rc : 0;
-  rc = mail_lock(db, req, j->mail_id, &receiver);
-  if (rc == 0) rc = mail_check_owner(req, j->mail_id, receiver, j->player);
+  int rc = mail_lock(db, req, j->mail_id, &receiver);
   if (rc != 0) return rc;
+  if ((rc = claimed_by_key(db, j)) != 0) return rc < 0 ? rc : 0;
+  if ((rc = mail_check_owner(req, j->mail_id, receiver, j->player)) != 0) return rc;
   int64_t a = affected(db, "DELETE FROM mail_items WHERE mail_id = ? AND item_guid = ?",
                        STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->mail_id),
                                           STRATUS_SQL_UINT_V(j->item)));
@@ -205,10 +207,10 @@ static int money_work(stratus_db *db, stratus_req *req, void *job) {
   uint32_t receiver;
   stratus_rows *rows;
   j->amount = 0;
-  int rc = claimed_by_key(db, j);
-  if (rc != 0) return rc < 0 ? rc : 0;
-  rc = mail_lock(db, req, j->mail_id, &receiver);
-  if (rc == 0) rc = mail_check_owner(req, j->mail_id, receiver, j->player);
+  int rc = mail_lock(db, req, j->mail_id, &receiver);
+  if (rc != 0) return rc;
+  if ((rc = claimed_by_key(db, j)) != 0) return rc < 0 ? rc : 0;
+  rc = mail_check_owner(req, j->mail_id, receiver, j->player);
   if (rc == 0)
     rc = host->sql_exec(db, "SELECT money FROM mail WHERE id = ?",
                         STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->mail_id)), &rows);
