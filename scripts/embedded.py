@@ -24,7 +24,8 @@ from natsserver import NatsServer  # noqa: E402
 
 REALM = 1
 DATABASES = {"auth": ("acore_auth", "auth.sql"),
-             f"characters.{REALM}": (f"acore_characters{REALM}", "characters.sql")}
+             f"characters.{REALM}": (f"acore_characters{REALM}", "characters.sql"),
+             "world": ("acore_world", "world.sql")}  # item_template for the auction house
 
 
 def parse_args():
