@@ -22,6 +22,8 @@ class MailCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        if cls.KIND == "real" and not me.schema.azerothcore_dir():
+            raise unittest.SkipTest("no ../shared/azerothcore (the real AzerothCore schema)")
         cls.w = me.World(cls.KIND)
         try:
             cls.d = cls.w.daemon()
@@ -299,6 +301,11 @@ class MailCase(unittest.TestCase):
         self.refused("DeleteMail", grpc.StatusCode.INVALID_ARGUMENT, "not a mail ID", realmID=1,
                      mailID=0)
         self.refused("MailByID", grpc.StatusCode.NOT_FOUND, "not found", realmID=1, mailID=mail_id)
+
+
+class MailRealSchemaCase(MailCase):
+    """The same against AzerothCore's own characters schema."""
+    KIND = "real"
 
 
 class ExpiryCase(unittest.TestCase):
