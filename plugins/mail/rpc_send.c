@@ -17,6 +17,7 @@ typedef struct send_job {
   uint32_t items[MAIL_MAX_ITEMS];
   uint64_t sender_guid, receiver_guid; /* as the caller wrote them, for the event */
   bool player_sender; /* a character sends: it must exist and own the items */
+  bool derived_key;   /* no header: the key is the sender and the items */
   uint32_t id;
   bool replayed;
 } send_job;
@@ -119,7 +120,8 @@ static int send_check(stratus_req *req, const void *request, void *job) {
                        p->config->default_expiry_ms, &j->draft.expire_time)) ||
       (rc = mail_header_key(req, &j->draft.key)))
     return rc;
-  if (!j->draft.key && j->draft.nitems) j->draft.key = derived_key(req, j);
+  j->derived_key = !j->draft.key && j->draft.nitems;
+  if (j->derived_key) j->draft.key = derived_key(req, j);
   j->draft.type = (uint32_t)r->type;
   j->draft.stationery = (uint32_t)r->stationery;
   j->draft.template_id = r->templateid;
@@ -161,12 +163,35 @@ static int check_character(stratus_db *db, stratus_req *req, uint32_t low, const
   return rc < 0 ? rc : 0;
 }
 
+/* A key made from the items stands for the first mail only while that mail
+ * still holds one of them: once the receiver took them all, the same sender
+ * may legitimately mail the same items again (a retry cannot come that late:
+ * the receiver sees a mail only after its delivery delay). The stale key is
+ * released. 1: replay the first mail. */
+static int derived_key_holds(stratus_db *db, const send_job *j) {
+  stratus_rows *rows;
+  int rc = host->sql_exec(db, "SELECT 1 FROM mail_items WHERE mail_id = ? LIMIT 1",
+                          STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->id)), &rows);
+  if (rc != 0) return rc;
+  rc = host->rows_next(rows);
+  host->rows_free(rows);
+  if (rc != 0) return rc;
+  rc = host->sql_exec(db, "UPDATE stratus_mail_send SET send_key = NULL WHERE mail_id = ?",
+                      STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(j->id)), NULL);
+  return rc;
+}
+
 static int send_work(stratus_db *db, stratus_req *req, void *job) {
   send_job *j = job;
   int rc;
   j->replayed = false;
+  j->id = 0;
   if (j->draft.key && (rc = mail_store_find_key(host, db, j->draft.key, &j->id)) != 0) return rc;
-  if (j->draft.key && j->id) {
+  if (j->id && j->derived_key && (rc = derived_key_holds(db, j)) <= 0) {
+    if (rc < 0) return rc;
+    j->id = 0;
+  }
+  if (j->id) {
     j->replayed = true;
     return 0;
   }

@@ -164,6 +164,14 @@ class MailCase(unittest.TestCase):
         self.assertEqual(self.send(items=list(reversed(items))), first)
         self.assertEqual(self.w.q(1, "SELECT COUNT(*) FROM mail_items WHERE mail_id = %s",
                                   (first,)), ((3,),))
+        # once the receiver took every item, the same items may be mailed again
+        for it in items:
+            self.ok("RemoveMailItem", realmID=1, playerGuid=BOB, mailID=first, itemGuid=it)
+        self.w.x(1, "UPDATE item_instance SET owner_guid = %s WHERE guid IN (%s, %s, %s)",
+                 (ALICE, *items))
+        again = self.send(items=items)
+        self.assertNotEqual(again, first)
+        self.assertEqual(self.send(items=items), again)
 
     def test_item_in_at_most_one_mail(self):
         items = self.items(ALICE, 2)
