@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS stratus_auction_info (
   flags INT UNSIGNED NOT NULL DEFAULT 0,
   enchantments VARCHAR(512) NOT NULL DEFAULT '' COMMENT 'id:duration:charges separated by spaces',
   PRIMARY KEY (auction_id),
-  KEY idx_search (quality, item_class, item_subclass, inventory_type, required_level),
+  KEY idx_class (item_class, item_subclass, quality),
   KEY idx_name (name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
   COMMENT='Stratus auctionhouse plugin: searchable item attributes of an auction';
