@@ -194,7 +194,10 @@ static int bidder_check(stratus_req *req, const void *request, void *job) {
 static int count(stratus_db *db, list_job *j) {
   char sql[SQL_MAX + 256];
   stratus_rows *rows;
-  snprintf(sql, sizeof(sql), "SELECT COUNT(*)" FROM "%s", j->where);
+  /* no filter reads item_instance: the count leaves it out */
+  snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM auctionhouse a "
+                             "LEFT JOIN stratus_auction_info s ON s.auction_id = a.id %s",
+           j->where);
   int rc = host->sql_exec(db, sql, j->params, j->n, &rows);
   if (rc != 0) return rc;
   j->total = host->rows_next(rows) == 1 ? (uint32_t)host->rows_uint(rows, 0) : 0;
