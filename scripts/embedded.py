@@ -28,7 +28,8 @@ from natsserver import NatsServer  # noqa: E402
 
 def databases(realms):
     """[db.<name>] section -> (database, fixture file)."""
-    dbs = {"auth": ("acore_auth", "auth.sql")}
+    dbs = {"auth": ("acore_auth", "auth.sql"),
+           "world": ("acore_world", "world.sql")}  # item_template for the auction house
     for realm in range(1, realms + 1):
         dbs[f"characters.{realm}"] = (f"acore_characters{realm}", "characters.sql")
     return dbs

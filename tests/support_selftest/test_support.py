@@ -39,7 +39,7 @@ AUTH_TABLES = ["account", "account_access", "realmcharacters", "realmlist"]
 # The brief's list minus auctionhouse, which the reference doc has no column facts
 # for (see sql/fixture/characters.sql).
 CHARS_TABLES = [
-    "account_data", "arena_team", "arena_team_member", "channels", "channels_bans",
+    "account_data", "arena_team", "auctionhouse", "arena_team_member", "channels", "channels_bans",
     "channels_rights", "character_account_data", "character_arena_stats", "character_banned",
     "character_declinedname", "character_instance", "character_pet",
     "character_social", "characters", "group_member", "groups", "guild",
