@@ -125,6 +125,7 @@ static const stratus_plugin ah_plugin_desc = {
     .init = ah_init,
     .start = ah_start,
     .destroy = ah_destroy,
+    STRATUS_PLUGIN_CONTRACTS,
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {

@@ -237,6 +237,7 @@ static const stratus_plugin chars_plugin = {
     .destroy = chars_destroy,
     .export_state = chars_export,
     .import_state = chars_import,
+    STRATUS_PLUGIN_CONTRACTS,
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {

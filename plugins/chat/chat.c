@@ -189,6 +189,7 @@ static const stratus_plugin chat_plugin_desc = {
     .reconfigure = chat_reconfigure,
     .stop = chat_stop,
     .destroy = chat_destroy,
+    STRATUS_PLUGIN_CONTRACTS,
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {

@@ -104,6 +104,7 @@ static const stratus_plugin group_plugin_desc = {
     .reconfigure = group_reconfigure,
     .stop = group_stop,
     .destroy = group_destroy,
+    STRATUS_PLUGIN_CONTRACTS,
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {

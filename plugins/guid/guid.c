@@ -69,6 +69,7 @@ static const stratus_plugin guid_plugin_desc = {
     .init = guid_init,
     .reconfigure = guid_reconfigure,
     .destroy = guid_destroy,
+    STRATUS_PLUGIN_CONTRACTS,
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {

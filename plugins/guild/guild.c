@@ -104,6 +104,7 @@ static const stratus_plugin guild_plugin_desc = {
     .init = guild_init,
     .reconfigure = guild_reconfigure,
     .destroy = guild_destroy,
+    STRATUS_PLUGIN_CONTRACTS,
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {

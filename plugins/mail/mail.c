@@ -121,6 +121,7 @@ static const stratus_plugin mail_plugin_desc = {
     .init = mail_init,
     .start = mail_start,
     .destroy = mail_destroy,
+    STRATUS_PLUGIN_CONTRACTS,
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {

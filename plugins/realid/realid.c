@@ -178,6 +178,7 @@ static const stratus_plugin realid_plugin = {
     .reconfigure = realid_reconfigure,
     .stop = realid_stop,
     .destroy = realid_destroy,
+    STRATUS_PLUGIN_CONTRACTS,
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {

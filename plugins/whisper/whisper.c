@@ -80,6 +80,7 @@ static const stratus_plugin whisper_plugin_desc = {
     .reconfigure = whisper_reconfigure,
     .stop = whisper_stop,
     .destroy = whisper_destroy,
+    STRATUS_PLUGIN_CONTRACTS,
 };
 
 const stratus_plugin *stratus_plugin_entry(const stratus_host_api *api) {

@@ -123,9 +123,15 @@ typedef struct stratus_plugin {
   uint64_t contracts_id;
 } stratus_plugin;
 
-/* In a descriptor of a plugin that serves or calls v1 services (needs
- * <stratus/proto/contracts.h>, which every generated contract header set
- * installs):  STRATUS_PLUGIN_CONTRACTS, */
+/* In a descriptor of a plugin that serves or calls v1 services:
+ *   STRATUS_PLUGIN_CONTRACTS,
+ * STRATUS_CONTRACTS_ID comes from <stratus/proto/contracts.h>, installed
+ * with the generated contracts. */
+#if defined(__has_include)
+#if __has_include(<stratus/proto/contracts.h>)
+#include <stratus/proto/contracts.h>
+#endif
+#endif
 #define STRATUS_PLUGIN_CONTRACTS .contracts_id = STRATUS_CONTRACTS_ID
 
 #define STRATUS_PLUGIN_HDR                                                  \

@@ -8,10 +8,4 @@
 #include "host.h"
 #include "text.h"
 
-#if defined(__has_include)
-#if __has_include(<stratus/proto/contracts.h>)
-#include <stratus/proto/contracts.h>
-#endif
-#endif
-
 #endif
