@@ -50,6 +50,7 @@ static bool fds_low(int fd, uint64_t limit) {
   uint64_t margin = 2 * (uint64_t)reserve;
   if (fd < 0 || (!pressure && (uint64_t)fd + margin < limit)) return false;
   uint64_t n = fds_open();
+  if (n == UINT64_MAX) return pressure = true; /* not even one left to count with */
   pressure = n + margin >= limit;
   return n + reserve > limit;
 }
