@@ -41,9 +41,10 @@ typedef struct http_conn {
   http_session s;
   conn_guard *guard;
   bool closing, reading, got_bytes;
+  bool last_queued;        /* a response that ends the connection is queued */
   size_t pending;          /* handed to uv_write, not yet written */
   char *rest;              /* read while paused, not parsed yet */
-  size_t rest_len, rest_off;
+  size_t rest_len;
   uint64_t accepted_at, last_active, request_started;
   list_node node;          /* in conns, oldest first */
 } http_conn;
@@ -94,9 +95,8 @@ static void resume(http_conn *c) {
   http_session_pause(&c->s, false);
   if (c->rest) {
     char *rest = c->rest;
-    size_t len = c->rest_len - c->rest_off;
     c->rest = NULL;
-    feed(c, rest + c->rest_off, len);
+    feed(c, rest, c->rest_len);
     free(rest);
   }
   set_reading(c, !c->s.paused && !c->rest && !c->s.failed);
@@ -113,7 +113,7 @@ static void on_written(uv_write_t *req, int status) {
   c->last_active = now_ms();
   if (status < 0 || close_after) {
     conn_close(c);
-  } else if (c->s.paused && c->pending <= lim.max_pending_output / 2) {
+  } else if (c->s.paused && !c->last_queued && c->pending <= lim.max_pending_output / 2) {
     resume(c);
   }
 }
@@ -133,6 +133,7 @@ static void emit(http_session *s, char *data, size_t len, bool close_after) {
   }
   c->pending += len;
   if (close_after) {
+    c->last_queued = true;
     http_session_pause(s, true); /* nothing after this response is answered */
   } else if (lim.max_pending_output && c->pending > lim.max_pending_output) {
     stats.paused_reads++;
@@ -156,7 +157,6 @@ static void feed(http_conn *c, const char *data, size_t len) {
     c->rest = xmalloc(len - done);
     memcpy(c->rest, data + done, len - done);
     c->rest_len = len - done;
-    c->rest_off = 0;
   }
 }
 

@@ -120,6 +120,24 @@ class PipelineFlood(unittest.TestCase):
             s.close()
 
 
+    def test_nothing_answered_after_connection_close(self):
+        """Pipelined requests after one with Connection: close get no answer,
+        whatever order the writes finish in."""
+        with Stratusd(log_level="info") as d:
+            for _ in range(20):
+                s = connect(d.http_port)
+                s.sendall(b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n"
+                          b"GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                          b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                data = b""
+                s.settimeout(10)
+                while chunk := s.recv(65536):
+                    data += chunk
+                s.close()
+                self.assertEqual(data.count(b"HTTP/1.1 "), 2, data[:500])
+                self.assertNotIn(b"# HELP", data)
+
+
 class HttpTimeouts(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
