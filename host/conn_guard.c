@@ -1,6 +1,7 @@
 #include "conn_guard.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <sys/resource.h>
 
 #include <uv.h>
@@ -49,6 +50,7 @@ static bool fds_low(int fd, uint64_t limit) {
   uint64_t margin = 2 * (uint64_t)reserve;
   if (fd < 0 || (!pressure && (uint64_t)fd + margin < limit)) return false;
   uint64_t n = fds_open();
+  if (n == UINT64_MAX) return pressure = true; /* not even one left to count with */
   pressure = n + margin >= limit;
   return n + reserve > limit;
 }
@@ -65,18 +67,29 @@ static void log_limited(conn_guard *g, uint64_t limit, bool over_cap) {
              g->name, (unsigned long long)limit, reserve);
 }
 
+static uint64_t oldest(const conn_guard *g) {
+  return g->oldest_idle ? g->oldest_idle() : UINT64_MAX;
+}
+
 static bool shed(conn_guard *g) {
-  if (!g->shed_idle || !g->shed_idle()) return false;
+  if (oldest(g) == UINT64_MAX) return false;
+  g->shed_oldest();
   g->shed++;
   return true;
 }
 
-/* Descriptors are everyone's: this listener's idle connections go first. */
-static bool shed_any(conn_guard *g) {
-  if (shed(g)) return true;
-  for (conn_guard *it = guards; it; it = it->next)
-    if (it != g && shed(it)) return true;
-  return false;
+/* Descriptors are everyone's: the oldest idle connection of any listener. */
+static bool shed_any(void) {
+  conn_guard *pick = NULL;
+  uint64_t best = UINT64_MAX;
+  for (conn_guard *it = guards; it; it = it->next) {
+    uint64_t t = oldest(it);
+    if (t < best) {
+      best = t;
+      pick = it;
+    }
+  }
+  return pick && shed(pick);
 }
 
 bool conn_guard_admit(conn_guard *g, int fd) {
@@ -98,7 +111,7 @@ bool conn_guard_admit(conn_guard *g, int fd) {
     g->limited = false;
     log_info("%s: below the connection limit again (%u open)", g->name, g->open);
   }
-  if (!full || (over_cap ? shed(g) : shed_any(g))) return true;
+  if (!full || (over_cap ? shed(g) : shed_any())) return true;
   g->refused++;
   return false;
 }

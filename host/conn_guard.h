@@ -18,8 +18,10 @@ typedef struct conn_guard {
   uint32_t limited_open; /* open when the limit was logged */
   uint64_t shed, refused, accept_errors;
   bool limited, accept_failing; /* a log line was written for the episode */
-  /* Close the listener's oldest idle connection; false when it has none. */
-  bool (*shed_idle)(void);
+  /* When the listener's oldest idle connection was accepted (loop ms), or
+   * UINT64_MAX when it has none; and closing that one. */
+  uint64_t (*oldest_idle)(void);
+  void (*shed_oldest)(void);
   struct conn_guard *next;      /* in the process's list, for metrics */
 } conn_guard;
 
@@ -29,9 +31,9 @@ void conn_guard_set_reserve(uint32_t fds);
 void conn_guard_register(conn_guard *g);
 /* A connection was accepted on descriptor fd and counted (conn_guard_opened).
  * Under the cap and with descriptors to spare: true. Otherwise an idle
- * connection is closed to make room (of this listener; when descriptors are
- * short, of any listener) and true; with none to close, false: the caller
- * closes the new one, which is counted as refused. */
+ * connection is closed to make room (the listener's oldest; when descriptors
+ * are short, the oldest of all listeners) and true; with none to close,
+ * false: the caller closes the new one, which is counted as refused. */
 bool conn_guard_admit(conn_guard *g, int fd);
 void conn_guard_opened(conn_guard *g);
 void conn_guard_closed(conn_guard *g);

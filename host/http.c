@@ -41,9 +41,10 @@ typedef struct http_conn {
   http_session s;
   conn_guard *guard;
   bool closing, reading, got_bytes;
+  bool last_queued;        /* a response that ends the connection is queued */
   size_t pending;          /* handed to uv_write, not yet written */
   char *rest;              /* read while paused, not parsed yet */
-  size_t rest_len, rest_off;
+  size_t rest_len;
   uint64_t accepted_at, last_active, request_started;
   list_node node;          /* in conns, oldest first */
 } http_conn;
@@ -94,9 +95,8 @@ static void resume(http_conn *c) {
   http_session_pause(&c->s, false);
   if (c->rest) {
     char *rest = c->rest;
-    size_t len = c->rest_len - c->rest_off;
     c->rest = NULL;
-    feed(c, rest + c->rest_off, len);
+    feed(c, rest, c->rest_len);
     free(rest);
   }
   set_reading(c, !c->s.paused && !c->rest && !c->s.failed);
@@ -113,7 +113,7 @@ static void on_written(uv_write_t *req, int status) {
   c->last_active = now_ms();
   if (status < 0 || close_after) {
     conn_close(c);
-  } else if (c->s.paused && c->pending <= lim.max_pending_output / 2) {
+  } else if (c->s.paused && !c->last_queued && c->pending <= lim.max_pending_output / 2) {
     resume(c);
   }
 }
@@ -133,6 +133,7 @@ static void emit(http_session *s, char *data, size_t len, bool close_after) {
   }
   c->pending += len;
   if (close_after) {
+    c->last_queued = true;
     http_session_pause(s, true); /* nothing after this response is answered */
   } else if (lim.max_pending_output && c->pending > lim.max_pending_output) {
     stats.paused_reads++;
@@ -156,7 +157,6 @@ static void feed(http_conn *c, const char *data, size_t len) {
     c->rest = xmalloc(len - done);
     memcpy(c->rest, data + done, len - done);
     c->rest_len = len - done;
-    c->rest_off = 0;
   }
 }
 
@@ -228,19 +228,29 @@ static void start_sweep(void) {
 /* ---- accepting --------------------------------------------------------- */
 
 /* The oldest connection of g with nothing being written (idle between
- * requests, or still sending one) is closed for a new one. */
-static bool shed_one(conn_guard *g) {
+ * requests, or still sending one) is the one closed for a new one. */
+static http_conn *oldest_idle(conn_guard *g) {
   list_each(it, &conns) {
     http_conn *c = list_entry(it, http_conn, node);
-    if (c->guard != g || c->pending || c->closing) continue;
-    conn_close(c);
-    return true;
+    if (c->guard == g && !c->pending && !c->closing) return c;
   }
-  return false;
+  return NULL;
 }
 
-static bool shed_tcp(void) { return shed_one(&tcp_guard); }
-static bool shed_admin(void) { return shed_one(&admin_guard); }
+static uint64_t oldest_at(conn_guard *g) {
+  http_conn *c = oldest_idle(g);
+  return c ? c->accepted_at : UINT64_MAX;
+}
+
+static void shed_one(conn_guard *g) {
+  http_conn *c = oldest_idle(g);
+  if (c) conn_close(c);
+}
+
+static uint64_t tcp_oldest(void) { return oldest_at(&tcp_guard); }
+static uint64_t admin_oldest(void) { return oldest_at(&admin_guard); }
+static void tcp_shed(void) { shed_one(&tcp_guard); }
+static void admin_shed(void) { shed_one(&admin_guard); }
 
 static bool admit(http_conn *c) {
   uv_os_fd_t fd = -1;
@@ -268,13 +278,13 @@ static void on_connection(uv_stream_t *server, int status) {
     uv_tcp_init(stratusd.loop, &c->h.tcp);
   c->h.handle.data = c;
   http_session_init(&c->s, is_admin, route, emit, c);
+  c->accepted_at = c->last_active = now_ms();
   list_push_back(&conns, &c->node);
   conn_guard_opened(c->guard);
   if (uv_accept(server, &c->h.stream) != 0 || !admit(c)) {
     conn_close(c);
     return;
   }
-  c->accepted_at = c->last_active = now_ms();
   set_reading(c, true);
 }
 
@@ -324,8 +334,10 @@ int http_start(const char *const *listen, const char *admin_socket,
   lim = *limits;
   tcp_guard.max = lim.max_connections;
   admin_guard.max = lim.admin_max_connections;
-  tcp_guard.shed_idle = shed_tcp;
-  admin_guard.shed_idle = shed_admin;
+  tcp_guard.oldest_idle = tcp_oldest;
+  tcp_guard.shed_oldest = tcp_shed;
+  admin_guard.oldest_idle = admin_oldest;
+  admin_guard.shed_oldest = admin_shed;
   conn_guard_register(&tcp_guard);
   conn_guard_register(&admin_guard);
   int rc = 0;

@@ -137,18 +137,29 @@ static void set_peer(grpc_conn *c) {
     snprintf(c->peer, sizeof(c->peer), "?");
 }
 
-/* Connections that never started a call go first, oldest first. */
-bool conn_shed_one(void) {
-  for (int pass = 0; pass < 2; pass++) {
-    list_each(it, &srv.conns) {
-      grpc_conn *c = list_entry(it, grpc_conn, node);
-      if (c->io.closing || !list_empty(&c->calls) || (pass == 0 && c->had_call)) continue;
-      grpc_log(STRATUS_LOG_DEBUG, "%s: closed to make room for a new connection", c->peer);
-      conn_close(c);
-      return true;
-    }
+/* The next to close for a new connection: the oldest that never started a
+ * call, else the oldest without a call in flight. */
+static grpc_conn *oldest_idle(void) {
+  grpc_conn *fallback = NULL;
+  list_each(it, &srv.conns) {
+    grpc_conn *c = list_entry(it, grpc_conn, node);
+    if (c->io.closing || !list_empty(&c->calls)) continue;
+    if (!c->had_call) return c;
+    if (!fallback) fallback = c;
   }
-  return false;
+  return fallback;
+}
+
+uint64_t conn_oldest_idle(void) {
+  grpc_conn *c = oldest_idle();
+  return c ? c->accepted_at : UINT64_MAX;
+}
+
+void conn_shed_one(void) {
+  grpc_conn *c = oldest_idle();
+  if (!c) return;
+  grpc_log(STRATUS_LOG_DEBUG, "%s: closed to make room for a new connection", c->peer);
+  conn_close(c);
 }
 
 static bool admit(grpc_conn *c) {
@@ -171,13 +182,13 @@ void conn_accept(uv_stream_t *listener) {
   list_push_back(&srv.conns, &c->node);
   grpc_stats.connections_open++;
   grpc_stats.connections_total++;
+  c->accepted_at = uv_now(srv.loop);
   conn_guard_opened(&srv.guard);
   if (uv_accept(listener, (uv_stream_t *)&c->io.tcp) != 0 || !admit(c)) {
     conn_close(c);
     return;
   }
   set_peer(c);
-  c->accepted_at = uv_now(srv.loop);
   conn_touch(c);
   uv_tcp_nodelay(&c->io.tcp, 1);
   c->h2 = h2_session_new(c);

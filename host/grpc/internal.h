@@ -83,7 +83,10 @@ void srv_check_drained(void);
 
 /* conn.c: one TCP connection and its output */
 void conn_accept(uv_stream_t *listener);
-bool conn_shed_one(void); /* close the oldest connection without calls */
+/* conn_guard's callbacks: when the connection to close next was accepted
+ * (UINT64_MAX: none), and closing it. */
+uint64_t conn_oldest_idle(void);
+void conn_shed_one(void);
 void conn_close(grpc_conn *c);
 void conn_drain(grpc_conn *c);
 void conn_final_goaway(grpc_conn *c);

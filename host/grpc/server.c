@@ -109,7 +109,8 @@ static void apply_config(const grpc_server_config *cfg) {
   if (!srv.cfg.handshake_timeout_ms) srv.cfg.handshake_timeout_ms = GRPC_DEFAULT_HANDSHAKE_MS;
   if (!srv.cfg.max_pending_output) srv.cfg.max_pending_output = GRPC_DEFAULT_MAX_PENDING;
   srv.guard.max = srv.cfg.max_connections;
-  srv.guard.shed_idle = conn_shed_one;
+  srv.guard.oldest_idle = conn_oldest_idle;
+  srv.guard.shed_oldest = conn_shed_one;
   conn_guard_register(&srv.guard);
 }
 

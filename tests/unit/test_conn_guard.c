@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -15,12 +16,17 @@
 #include "conn_guard.h"
 
 static int idle_a, idle_b; /* idle connections each listener could close */
+static uint64_t age_a = 10, age_b = 20; /* when their oldest was accepted */
 
-static bool shed_a(void) { return idle_a > 0 && idle_a--; }
-static bool shed_b(void) { return idle_b > 0 && idle_b--; }
+static uint64_t oldest_a(void) { return idle_a > 0 ? age_a : UINT64_MAX; }
+static uint64_t oldest_b(void) { return idle_b > 0 ? age_b : UINT64_MAX; }
+static void shed_a(void) { idle_a--; }
+static void shed_b(void) { idle_b--; }
 
-static conn_guard a = {.name = "a", .limit_key = "[a] max", .shed_idle = shed_a};
-static conn_guard b = {.name = "b", .limit_key = "[b] max", .shed_idle = shed_b};
+static conn_guard a = {.name = "a", .limit_key = "[a] max", .oldest_idle = oldest_a,
+                       .shed_oldest = shed_a};
+static conn_guard b = {.name = "b", .limit_key = "[b] max", .oldest_idle = oldest_b,
+                       .shed_oldest = shed_b};
 
 /* A new connection on g, as the listeners do: counted, then admitted. */
 static bool arrive(conn_guard *g, int fd) {
@@ -70,12 +76,16 @@ static void test_descriptors_short_sheds_anywhere(void **state) {
   b.limited = false;
   idle_a = 2;
   idle_b = 0;
+  idle_b = 1;
   uint64_t a_shed = a.shed;
-  assert_true(arrive(&b, fd)); /* a's idle connection goes */
+  assert_true(arrive(&b, fd)); /* a's idle connection is older than b's: it goes */
   assert_int_equal(a.shed, a_shed + 1);
   assert_int_equal(idle_a, 1);
+  assert_int_equal(idle_b, 1);
   assert_true(b.limited);
   idle_a = 0;
+  assert_true(arrive(&b, fd)); /* then b's own */
+  assert_int_equal(b.shed, 1);
   assert_false(arrive(&b, fd));
   assert_int_equal(b.refused, 1);
   for (int i = 0; i < n; i++) close(fds[i]);
