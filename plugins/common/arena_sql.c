@@ -37,7 +37,7 @@ int arena_members_read(const stratus_host_api *host, stratus_db *db, uint32_t te
       "SELECT m.guid, m.personalRating, m.weekGames, m.weekWins, m.seasonGames, m.seasonWins, "
       "COALESCE(s.matchMakerRating, ?), COALESCE(s.maxMMR, ?) FROM arena_team_member m "
       "LEFT JOIN character_arena_stats s ON s.guid = m.guid AND s.slot = ? "
-      "WHERE m.arenaTeamId = ? ORDER BY m.guid FOR UPDATE",
+      "WHERE m.arenaTeamId = ? ORDER BY m.guid",
       STRATUS_SQL_PARAMS(U(start_mmr), U(start_mmr), U(slot), U(team_id)), &rows);
   if (rc) return rc;
   *n = 0;
@@ -79,8 +79,9 @@ static int member_save(const stratus_host_api *host, stratus_db *db, uint32_t te
       NULL);
   if (rc) return rc;
   return host->sql_exec(db,
-                        "REPLACE INTO character_arena_stats (guid, slot, matchMakerRating, maxMMR) "
-                        "VALUES (?, ?, ?, ?)",
+                        "INSERT INTO character_arena_stats (guid, slot, matchMakerRating, maxMMR) "
+                        "VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+                        "matchMakerRating = VALUES(matchMakerRating), maxMMR = VALUES(maxMMR)",
                         STRATUS_SQL_PARAMS(U(m->guid), U(slot), U(m->mmr), U(m->max_mmr)), NULL);
 }
 

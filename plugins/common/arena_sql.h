@@ -4,6 +4,13 @@
  * matchmaking plugin (FinishRatedArenaMatch) and the arenateam plugin
  * (SaveArenaTeamStats). Worker thread only, inside the caller's transaction;
  * `host` is the plugin's host API table. Return 0 or a negative STRATUS_E*.
+ *
+ * Locking rule: the arena_team row is the lock of the team, its members and
+ * their stats. Every writer locks it first (arena_team_lock); the member
+ * reads are plain reads, so they take no gap locks that would deadlock two
+ * teams' inserts into character_arena_stats. Lock every team a transaction
+ * touches (lowest ID first) before its first plain read: InnoDB takes the
+ * read snapshot there.
  */
 #ifndef STRATUS_ARENA_SQL_H
 #define STRATUS_ARENA_SQL_H
@@ -32,7 +39,7 @@ typedef struct arena_member_row {
 int arena_team_lock(const stratus_host_api *host, stratus_db *db, uint32_t team_id,
                     arena_team_row *out);
 
-/* Every member with its MMR in `slot` (start_mmr when it has no stats row),
+/* After arena_team_lock: every member with its MMR in `slot` (start_mmr when it has no stats row),
  * at most ARENA_ROSTER_MAX into out[], their number into *n. */
 int arena_members_read(const stratus_host_api *host, stratus_db *db, uint32_t team_id, int slot,
                        uint32_t start_mmr, arena_member_row *out, size_t *n);

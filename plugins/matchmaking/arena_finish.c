@@ -135,14 +135,25 @@ static int finish_check(stratus_req *req, const void *request, void *job) {
 
 /* ---- work (worker, one transaction) ------------------------------------------------ */
 
-/* MUT_OK when the team exists with the match's type and holds every
- * participant; the team and its members are read (and locked). */
-static int load_side(stratus_db *db, finish_job *j, side *s) {
-  int rc = arena_team_lock(HOST, db, s->id, &s->team);
-  if (rc <= 0) return rc < 0 ? rc : MUT_NOT_FOUND;
-  if (s->team.type != j->type) return MUT_BAD_TYPE;
-  if ((rc = arena_members_read(HOST, db, s->id, j->slot, j->start_mmr, s->members, &s->nmembers)))
-    return rc;
+/* Locks both teams, lower ID first (two reports of one match, or two
+ * matches of one team, queue here instead of deadlocking). MUT_OK, or the
+ * refusal; nothing is read before both locks are held. */
+static int lock_sides(stratus_db *db, finish_job *j) {
+  int first = j->sides[0].id < j->sides[1].id ? 0 : 1;
+  for (int k = 0; k < 2; k++) {
+    side *s = &j->sides[k ? !first : first];
+    int rc = arena_team_lock(HOST, db, s->id, &s->team);
+    if (rc <= 0) return rc < 0 ? rc : MUT_NOT_FOUND;
+  }
+  for (int t = 0; t < 2; t++)
+    if (j->sides[t].team.type != j->type) return MUT_BAD_TYPE;
+  return MUT_OK;
+}
+
+/* MUT_OK when the team holds every participant; its members are read. */
+static int load_members(stratus_db *db, finish_job *j, side *s) {
+  int rc = arena_members_read(HOST, db, s->id, j->slot, j->start_mmr, s->members, &s->nmembers);
+  if (rc) return rc;
   for (size_t p = 0; p < s->n; p++) {
     size_t i = 0;
     while (i < s->nmembers && s->members[i].guid != s->players[p]) i++;
@@ -227,13 +238,14 @@ static V1__FinishRatedArenaMatchResponse *new_response(stratus_req *req, int sta
 
 static int finish_work(stratus_db *db, stratus_req *req, void *job) {
   finish_job *j = job;
-  int first = j->sides[0].id < j->sides[1].id ? 0 : 1; /* lock in ID order: no deadlock */
-  int rc = load_side(db, j, &j->sides[first]);
-  if (rc == MUT_OK) rc = load_side(db, j, &j->sides[!first]);
+  int rc = lock_sides(db, j);
   if (rc < 0) return rc;
-  /* Teams are locked: a concurrent duplicate waits here, then finds the row. */
+  /* Both teams are locked: a concurrent repeat waited above and now finds
+   * the row (a plain read: no gap lock for other matches to collide with). */
   int found = mm_result_find(db, req, j->key, &j->resp);
   if (found) return found < 0 ? found : 0;
+  for (int t = 0; t < 2 && rc == MUT_OK; t++) rc = load_members(db, j, &j->sides[t]);
+  if (rc < 0) return rc;
   if (rc != MUT_OK) {
     j->resp = new_response(req, rc);
     return 0;

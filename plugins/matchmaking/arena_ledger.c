@@ -12,8 +12,7 @@ int mm_result_find(stratus_db *db, stratus_req *req, const char *key,
                    V1__FinishRatedArenaMatchResponse **out) {
   stratus_rows *rows;
   int rc = HOST->sql_exec(db,
-                          "SELECT response FROM stratus_arena_match_result WHERE match_key = ? "
-                          "FOR UPDATE",
+                          "SELECT response FROM stratus_arena_match_result WHERE match_key = ?",
                           STRATUS_SQL_PARAMS(stratus_sql_text(key)), &rows);
   if (rc) return rc;
   if ((rc = HOST->rows_next(rows)) == 1) {

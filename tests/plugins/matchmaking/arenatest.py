@@ -29,9 +29,16 @@ TABLES = ("arena_team", "arena_team_member", "character_arena_stats",
           "stratus_arena_match_result")
 
 
-def prepare(db, name):
-    schema.load_fixture(db, None, name)
+def prepare(db, name, real_schema=False):
+    """The fixture, or AzerothCore's real characters schema (False when it
+    is not on this machine), then every migration."""
+    if real_schema:
+        if not schema.load_real_azerothcore(db, name + "_auth", name):
+            return False
+    else:
+        schema.load_fixture(db, None, name)
     schema.migrate(db, {"characters.1": name})
+    return True
 
 
 def seed(db, name):

@@ -19,10 +19,14 @@ INVALID = grpc.StatusCode.INVALID_ARGUMENT
 
 
 class ArenaResultsTest(unittest.TestCase):
+    REAL_SCHEMA = False
+
     @classmethod
     def setUpClass(cls):
         cls.db = MariaDB().start()
-        prepare(cls.db, CHARS)
+        if not prepare(cls.db, CHARS, cls.REAL_SCHEMA):
+            cls.db.stop()
+            raise unittest.SkipTest("AzerothCore's schema is not on this machine")
         cls.d = daemon(cls.db, CHARS).start()
         cls.side = Sidecar(cls.d.grpc_target)
 
@@ -177,6 +181,11 @@ class ArenaResultsTest(unittest.TestCase):
             self.d.write_config(PLUGIN)
             self.d.hup()
             self.d.wait_reload(before)
+
+class ArenaResultsOnAzerothCoreTest(ArenaResultsTest):
+    """The same, on AzerothCore's own characters schema."""
+    REAL_SCHEMA = True
+
 
 if __name__ == "__main__":
     unittest.main()
