@@ -16,7 +16,7 @@
 #include "guid.h"
 #include "matchmaking.h"
 
-#define MAX_PARTICIPANTS (2 * ARENA_ROSTER_MAX)
+#define SIDE_MAX 5 /* the largest arena type */
 #define TEAM_LOW_BITS 24 /* crossrealm arena team IDs are realm << 24 | id (PR #37) */
 
 #define ALLIANCE V1__PVPTEAM_ID__Alliance
@@ -32,8 +32,8 @@ typedef struct side {
   uint32_t wire_id, id;     /* as sent; on its realm database */
   uint32_t mmr, opponent_mmr;
   int outcome;              /* 1 won, 0 lost, -1 draw */
-  uint32_t players[MAX_PARTICIPANTS]; /* low GUIDs of its participants */
-  uint64_t wire_guids[MAX_PARTICIPANTS];
+  uint32_t players[SIDE_MAX]; /* low GUIDs of its participants */
+  uint64_t wire_guids[SIDE_MAX];
   size_t n;
   /* filled by the work */
   arena_team_row team;
@@ -128,6 +128,9 @@ static int finish_check(stratus_req *req, const void *request, void *job) {
   for (size_t i = 0; !rc && i < r->n_participants; i++)
     rc = add_participant(req, j, r->participants[i]);
   if (rc) return rc;
+  if (j->valid && (!j->sides[0].n || !j->sides[1].n))
+    return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT,
+                          "a counted match needs participants on both teams");
   snprintf(j->key, sizeof(j->key), "%u:%u:%u:%u:%u", r->ownerrealmid, r->iscrossrealm ? 1u : 0u,
            r->instanceid, r->alliancearenateamid, r->hordearenateamid);
   return 0;

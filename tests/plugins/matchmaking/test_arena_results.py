@@ -137,7 +137,7 @@ class ArenaResultsTest(unittest.TestCase):
         self.assertEqual(snapshot(self.db, CHARS), before)
 
     def test_a_participant_not_in_the_team_is_refused(self):
-        self.assert_refused(MISMATCH, participants=[(ALLIANCE, 101), (ALLIANCE, 201)])
+        self.assert_refused(MISMATCH, participants=[(ALLIANCE, 101), (ALLIANCE, 201), (HORDE, 202)])
         self.assert_refused(MISMATCH, participants=[(ALLIANCE, 101), (HORDE, 999)])
         self.side.finish()  # the corrected report still applies
         self.assert_gold_beat_red_once()
@@ -155,6 +155,7 @@ class ArenaResultsTest(unittest.TestCase):
                  dict(participants=[(ALLIANCE, 101), (ALLIANCE, 101)]),
                  dict(participants=[(ALLIANCE, 101), (ALLIANCE, 102), (ALLIANCE, 103)]),
                  dict(participants=[(ALLIANCE, 0)]),
+                 dict(participants=[]), dict(participants=[(ALLIANCE, 101)]),
                  dict(participants=[(ALLIANCE, 2 << 32 | 101)])]
         for kw in cases:
             code, details = self.side.error(**kw)
@@ -163,6 +164,18 @@ class ArenaResultsTest(unittest.TestCase):
         code, details = self.side.error(cross=True, alliance=1 << 24 | GOLD, horde=2 << 24 | RED)
         self.assertEqual(code, grpc.StatusCode.FAILED_PRECONDITION, details)
         self.assertEqual(snapshot(self.db, CHARS), before)
+
+    def test_methods_not_built_yet_answer_unimplemented(self):
+        M = __import__("matchmaking.matchmaking_pb2", fromlist=["x"])
+        calls = [("EnqueueToBattleground", M.EnqueueToBattlegroundRequest(realmID=1, leaderGUID=101)),
+                 ("BattlegroundQueueDataForPlayer",
+                  M.BattlegroundQueueDataForPlayerRequest(realmID=1, playerGUID=101)),
+                 ("PlayerLeftBattleground", M.PlayerLeftBattlegroundRequest(realmID=1)),
+                 ("JoinLfg", M.JoinLfgRequest(realmID=1))]
+        for method, req in calls:
+            with self.assertRaises(grpc.RpcError) as e:
+                getattr(self.side.stub, method)(req, timeout=10)
+            self.assertEqual(e.exception.code(), grpc.StatusCode.UNIMPLEMENTED, method)
 
     # -- reload -------------------------------------------------------------------------
     def test_reload_keeps_answers_and_applies_new_start_mmr(self):
