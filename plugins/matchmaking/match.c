@@ -21,14 +21,18 @@ bool mm_match_battleground(const mm_queue *q, uint32_t min, uint32_t max, mm_bg_
 }
 
 /* Depth-first search for tickets adding up to `need` players, oldest first,
- * skipping tickets already taken. */
+ * skipping tickets already taken. Only the oldest ticket of each size is
+ * tried at a level (a younger one of the same size cannot do better), so
+ * the search is bounded by sizes, not by the queue's length. */
 static bool pick(mm_ticket *from, uint32_t need, mm_ticket **taken, size_t ntaken,
                  mm_ticket **out, size_t *n) {
   if (need == 0) return true;
+  bool tried[MM_TICKET_MAX + 1] = {false};
   for (mm_ticket *t = from; t; t = t->next) {
-    bool used = t->state != MM_QUEUED || t->n > need;
+    bool used = t->state != MM_QUEUED || t->n > need || tried[t->n];
     for (size_t i = 0; !used && i < ntaken; i++) used = taken[i] == t;
     if (used) continue;
+    tried[t->n] = true;
     out[(*n)++] = t;
     if (pick(t->next, need - t->n, taken, ntaken, out, n)) return true;
     (*n)--;
@@ -39,16 +43,22 @@ static bool pick(mm_ticket *from, uint32_t need, mm_ticket **taken, size_t ntake
 bool mm_match_skirmish(const mm_queue *q, uint32_t size, mm_bg_match *out) {
   memset(out, 0, sizeof(*out));
   if (!q || size == 0 || size > MM_TICKET_MAX) return false;
-  /* The first side starts with the oldest ticket that can start one. */
+  /* The first side starts with the oldest ticket that can start one; a size
+   * that failed to start one will fail again later in the queue. */
+  bool failed[MM_TICKET_MAX + 1] = {false};
   for (mm_ticket *first = q->head; first; first = first->next) {
+    if (first->state != MM_QUEUED || first->n > size || failed[first->n]) continue;
     out->n[0] = 0;
-    if (!pick(first, size, NULL, 0, out->sides[0], &out->n[0]) || out->sides[0][0] != first)
+    if (!pick(first, size, NULL, 0, out->sides[0], &out->n[0]) || out->sides[0][0] != first) {
+      failed[first->n] = true;
       continue;
+    }
     out->n[1] = 0;
     if (pick(q->head, size, out->sides[0], out->n[0], out->sides[1], &out->n[1])) {
       out->players[0] = out->players[1] = size;
       return true;
     }
+    failed[first->n] = true;
   }
   memset(out, 0, sizeof(*out));
   return false;

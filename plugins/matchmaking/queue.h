@@ -103,7 +103,10 @@ typedef struct mm_bg_match {
 bool mm_match_battleground(const mm_queue *q, uint32_t min, uint32_t max, mm_bg_match *out);
 
 /* Arena skirmish: two disjoint sets of tickets, each adding up to exactly
- * `size` players, the oldest tickets first. */
+ * `size` players, the oldest tickets first. The first side is the first
+ * set found oldest-first; the search is not exhaustive over splits: when
+ * that side leaves no second one, another composition of the first side is
+ * not tried (a later enqueue matches again). */
 bool mm_match_skirmish(const mm_queue *q, uint32_t size, mm_bg_match *out);
 
 /* Rated arena: the two full teams with the smallest MMR gap, plus a penalty

@@ -142,6 +142,24 @@ static void skirmish_parties_add_up_to_the_size(void **state) {
   mm_engine_free(&e);
 }
 
+/* No subset of pairs makes 5: the search must give up without trying every
+ * combination of 2,000 tickets (an exhaustive search would not finish). */
+static void an_impossible_skirmish_is_found_impossible_quickly(void **state) {
+  (void)state;
+  static const mm_qkey key = {.scope = 1, .bracket = 8, .type = MM_TYPE_ARENA | 5};
+  mm_engine e;
+  mm_engine_init(&e);
+  for (uint32_t i = 0; i < 2000; i++) add(&e, ticket(key, ANY, 2, 10 + 2 * i));
+  mm_bg_match m;
+  assert_false(mm_match_skirmish(mm_queue_of(&e, key), 5, &m));
+  mm_ticket *solo = add(&e, ticket(key, ANY, 1, 90000));
+  mm_ticket *solo2 = add(&e, ticket(key, ANY, 1, 90001));
+  assert_true(mm_match_skirmish(mm_queue_of(&e, key), 5, &m)); /* 2+2+1 and 2+2+1 */
+  assert_ptr_equal(m.sides[0][2], solo);
+  assert_ptr_equal(m.sides[1][2], solo2);
+  mm_engine_free(&e);
+}
+
 static mm_ticket rated(uint32_t team, uint32_t mmr, uint32_t first_low) {
   static const mm_qkey key = {.scope = 1, .bracket = 8, .type = MM_TYPE_ARENA | MM_TYPE_RATED | 2};
   mm_ticket t = ticket(key, ANY, 2, first_low);
@@ -221,6 +239,7 @@ int main(void) {
       cmocka_unit_test(invites_expire),
       cmocka_unit_test(battleground_teams_fill_in_queue_order),
       cmocka_unit_test(skirmish_parties_add_up_to_the_size),
+      cmocka_unit_test(an_impossible_skirmish_is_found_impossible_quickly),
       cmocka_unit_test(rated_takes_the_smallest_gap_unless_they_just_met),
       cmocka_unit_test(the_hand_over_keeps_order_invites_and_sequence),
   };
