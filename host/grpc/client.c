@@ -185,7 +185,7 @@ void target_enqueue(gc_target *t, gc_call *call) {
                  (unsigned long long)(t->retry_at - now));
     return;
   }
-  list_push_back(&t->waiting, &call->node);
+  if (!ccall_link(&t->waiting, call)) return;
   if (t->conn)
     target_pump(t);
   else

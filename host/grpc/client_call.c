@@ -147,9 +147,25 @@ void ccall_headers_sent(gc_call *call) {
   if (call->cancel) ccall_cancel_stream(call);
 }
 
+/* A call's node is in one list at a time (target->waiting or a connection's
+ * streams): queued twice, the list would loop forever. Refuse and say so. */
+bool ccall_link(list_node *list, gc_call *call) {
+  if (call->node.next != &call->node) {
+    grpc_log(STRATUS_LOG_ERROR, "internal error: a call to %s%s is queued twice; ignored",
+             call->target ? call->target->name : "", call->path ? call->path : "");
+    return false;
+  }
+  list_push_back(list, &call->node);
+  return true;
+}
+
+/* The stream lets go of the call too: nghttp2 may still report on it (a
+ * request it could not send is closed next with REFUSED_STREAM), and by then
+ * the call is retried elsewhere or freed. */
 void ccall_unbind(gc_call *call) {
   gc_conn *c = call->conn;
   if (!c) return;
+  if (c->h2) nghttp2_session_set_stream_user_data(c->h2, call->stream_id, NULL);
   list_remove(&call->node);
   call->conn = NULL;
   if (--c->nstreams == 0) {

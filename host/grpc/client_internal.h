@@ -133,6 +133,7 @@ gc_call *ccall_new(gc_target *t, grpc_client_done done, void *ud);
 void ccall_finish(gc_call *call, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ccall_free(gc_call *call);
+bool ccall_link(list_node *list, gc_call *call);
 int ccall_stream_start(gc_conn *c, gc_call *call);
 void ccall_unbind(gc_call *call);
 void ccall_conn_lost(gc_call *call, int status, const char *why);
