@@ -104,6 +104,8 @@ int at_member_add(stratus_db *db, uint32_t team, uint32_t low, uint32_t rating, 
 int at_team_delete(stratus_db *db, uint32_t team);
 /* Deletes the player's charters and signatures of an arena type. */
 int at_drop_charters(stratus_db *db, uint32_t low, uint32_t type);
+/* A statement failed on a unique key. */
+bool at_duplicate(stratus_db *db, int rc);
 /* How many rows a SELECT returned. */
 int at_count(stratus_db *db, const char *sql, const stratus_sql_value *params, size_t n,
              uint64_t *count);

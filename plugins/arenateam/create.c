@@ -115,7 +115,7 @@ static int insert_team(stratus_db *db, create_job *j) {
                    U(r->startrating), U(r->backgroundcolor), U(r->emblemstyle),
                    U(r->emblemcolor), U(r->borderstyle), U(r->bordercolor)),
                  NULL);
-    if (rc != STRATUS_EDB || HOST->db_errno(db) != STRATUS_ER_DUP_ENTRY) return rc;
+    if (!at_duplicate(db, rc)) return rc;
     uint64_t taken = 0; /* a locking read sees the latest committed row */
     rc = at_count(db, "SELECT arenaTeamId FROM arena_team WHERE name = ? LOCK IN SHARE MODE",
                  P(stratus_sql_text(j->name)), &taken);

@@ -137,7 +137,7 @@ static int name_rules(stratus_db *db, stratus_req *req, manage_job *j) {
   if (!at_name_ok(j->name)) return AT_BAD_NAME;
   rc = at_exec(db, "UPDATE arena_team SET name = ? WHERE arenaTeamId = ?",
                P(stratus_sql_text(j->name), U(j->team)), NULL);
-  if (rc == STRATUS_EDB && HOST->db_errno(db) == STRATUS_ER_DUP_ENTRY) return AT_NAME_EXISTS;
+  if (at_duplicate(db, rc)) return AT_NAME_EXISTS;
   return rc ? rc : AT_OK;
 }
 

@@ -120,8 +120,11 @@ static int queue_check(stratus_req *req, const void *request, void *job) {
   if (!at_type_ok(j->type)) j->status = Q_BAD_TYPE;
   else if (r->n_playerguids != j->type) j->status = Q_SIZE;
   if (j->status) return 0;
-  for (size_t i = 0; i < r->n_playerguids; i++)
+  for (size_t i = 0; i < r->n_playerguids; i++) {
     if ((rc = at_player(req, "playerGUIDs", r->playerguids[i], &j->party[i]))) return rc;
+    for (size_t k = 0; k < i; k++)
+      if (j->party[k] == j->party[i]) j->status = Q_MISMATCH; /* one player twice */
+  }
   j->nparty = r->n_playerguids;
   return 0;
 }

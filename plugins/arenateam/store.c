@@ -180,3 +180,8 @@ int at_count(stratus_db *db, const char *sql, const stratus_sql_value *params, s
   HOST->rows_free(rows);
   return 0;
 }
+
+bool at_duplicate(stratus_db *db, int rc) {
+  return rc == STRATUS_ECONFLICT ||
+         (rc == STRATUS_EDB && HOST->db_errno(db) == STRATUS_ER_DUP_ENTRY);
+}
