@@ -95,7 +95,9 @@ bool at_is_member(const V1__ArenaTeamData *t, uint32_t low);
 /* The team of `type` the player is in: 1 (*team) or 0. */
 int at_team_of_type(stratus_db *db, uint32_t low, uint32_t type, uint32_t *team);
 /* Locks the character's row, so that two roster changes of one player
- * (in teams of one type) cannot both pass their checks. */
+ * (in teams of one type) cannot both pass their checks. Call it before the
+ * transaction's first plain (non-locking) read: InnoDB takes the snapshot
+ * of REPEATABLE READ there, and a later snapshot sees the other change. */
 int at_lock_player(stratus_db *db, uint32_t low);
 /* characters.name ("" when unknown), in the arena. */
 int at_char_name(stratus_db *db, stratus_req *req, uint32_t low, const char **name);

@@ -75,7 +75,7 @@ static int charter(stratus_db *db, create_job *j) {
 static int signers(stratus_db *db, create_job *j) {
   stratus_rows *rows;
   int rc = HOST->sql_exec(db, "SELECT playerguid FROM petition_sign WHERE petitionguid = ? "
-                              "AND playerguid <> ? ORDER BY playerguid",
+                              "AND playerguid <> ? ORDER BY playerguid FOR UPDATE",
                           P(U(j->petition), U(j->captain)), &rows);
   if (rc) return rc;
   j->members[0] = j->captain;
@@ -87,12 +87,16 @@ static int signers(stratus_db *db, create_job *j) {
   return j->nmembers < j->in.arenatype ? C_FEW_SIGNS : C_OK;
 }
 
+/* Every member is locked before the first plain read, whose snapshot then
+ * holds every team they joined until now. */
 static int free_agents(stratus_db *db, create_job *j) {
+  int rc;
+  for (size_t i = 0; i < j->nmembers; i++)
+    if ((rc = at_lock_player(db, j->members[i]))) return rc;
   for (size_t i = 0; i < j->nmembers; i++) {
     uint32_t team;
-    int rc = at_lock_player(db, j->members[i]);
-    if (!rc) rc = at_team_of_type(db, j->members[i], j->in.arenatype, &team);
-    if (rc) return rc < 0 ? rc : C_IN_TEAM;
+    if ((rc = at_team_of_type(db, j->members[i], j->in.arenatype, &team)))
+      return rc < 0 ? rc : C_IN_TEAM;
   }
   return C_OK;
 }

@@ -58,11 +58,11 @@ static void start(roster_job *j) {
   j->data = NULL;
 }
 
-/* The target may join: AT_OK, or why not. Locks the target's character. */
+/* The target may join: AT_OK, or why not. The caller locked the target's
+ * character before its first plain read (see at_lock_player). */
 static int may_join(stratus_db *db, const V1__ArenaTeamData *t, uint32_t target) {
   uint32_t other;
-  int rc = at_lock_player(db, target);
-  if (!rc) rc = at_team_of_type(db, target, t->type, &other);
+  int rc = at_team_of_type(db, target, t->type, &other);
   if (rc) return rc < 0 ? rc : AT_IN_TEAM;
   return t->n_members >= 2u * t->type ? AT_FULL : AT_OK;
 }
@@ -107,7 +107,8 @@ static int ignores(stratus_db *db, uint32_t who, uint32_t whom) {
 }
 
 static int invite_rules(stratus_db *db, stratus_req *req, roster_job *j) {
-  int rc;
+  int rc = at_lock_player(db, j->target);
+  if (rc) return rc;
   if (!(j->data = at_team_load(db, req, j->team, true, &rc))) return rc < 0 ? rc : AT_NOT_FOUND;
   if (j->data->captainguid != j->actor) return AT_DENIED;
   if ((rc = may_join(db, j->data, j->target)) != AT_OK) return rc;
@@ -167,6 +168,7 @@ static int drop_invite(stratus_db *db, uint32_t target) {
 static int accept_rules(stratus_db *db, stratus_req *req, roster_job *j) {
   int rc = find_invite(db, j);
   if (rc <= 0) return rc < 0 ? rc : AT_NOT_FOUND;
+  if ((rc = at_lock_player(db, j->target))) return rc;
   if (!(j->data = at_team_load(db, req, j->team, true, &rc))) {
     if (rc < 0 || (rc = drop_invite(db, j->target))) return rc;
     return AT_NOT_FOUND;
@@ -219,7 +221,8 @@ static int add_check(stratus_req *req, const void *request, void *job) {
 static int add_work(stratus_db *db, stratus_req *req, void *job) {
   roster_job *j = job;
   start(j);
-  int rc;
+  int rc = at_lock_player(db, j->target);
+  if (rc) return rc;
   if (!(j->data = at_team_load(db, req, j->team, true, &rc))) rc = rc < 0 ? rc : AT_NOT_FOUND;
   else if ((rc = may_join(db, j->data, j->target)) == AT_OK) rc = join(db, req, j);
   if (rc < 0) return rc;
