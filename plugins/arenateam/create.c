@@ -5,7 +5,9 @@
  * stratus_arena_team_id's AUTO_INCREMENT (no MAX()+1); captain and signers
  * must be in no team of the type and are locked (their characters rows)
  * while that is checked; the charter and every member's other charters and
- * signatures of the type go in the same transaction.
+ * signatures of the type go in the same transaction. The charter is
+ * recorded (stratus_arena_team_charter), so that a retry answers the same
+ * team instead of "not found".
  */
 #include <stdio.h>
 #include <string.h>
@@ -128,12 +130,35 @@ static int insert_team(stratus_db *db, create_job *j) {
   return C_FAILED;
 }
 
+/* A charter already turned in by this captain: its team (C_OK), or C_NOT_FOUND. */
+static int turned_in(stratus_db *db, create_job *j) {
+  stratus_rows *rows;
+  int rc = HOST->sql_exec(db, "SELECT c.arenaTeamId FROM stratus_arena_team_charter c "
+                              "JOIN arena_team t ON t.arenaTeamId = c.arenaTeamId "
+                              "WHERE c.petitionguid = ? AND c.captain_guid = ?",
+                          P(U(j->petition), U(j->captain)), &rows);
+  if (rc) return rc;
+  if ((rc = HOST->rows_next(rows)) == 1) j->team = (uint32_t)HOST->rows_uint(rows, 0);
+  HOST->rows_free(rows);
+  return rc < 0 ? rc : rc == 1 ? C_OK : C_NOT_FOUND;
+}
+
+static int record_charter(stratus_db *db, create_job *j) {
+  return at_exec(db, "REPLACE INTO stratus_arena_team_charter (petitionguid, captain_guid, "
+                     "arenaTeamId) VALUES (?, ?, ?)",
+                 P(U(j->petition), U(j->captain), U(j->team)), NULL);
+}
+
 static int create_work(stratus_db *db, stratus_req *req, void *job) {
   (void)req;
   create_job *j = job;
   if (j->status == C_BAD_TYPE) return 0;
   j->team = 0;
   int rc = charter(db, j);
+  if (rc == C_NOT_FOUND && (rc = turned_in(db, j)) == C_OK) {
+    j->status = C_OK; /* a retry: the first answer, nothing more */
+    return 0;
+  }
   if (rc == C_OK) rc = signers(db, j);
   if (rc == C_OK) rc = free_agents(db, j);
   if (rc == C_OK) rc = insert_team(db, j);
@@ -144,6 +169,7 @@ static int create_work(stratus_db *db, stratus_req *req, void *job) {
   }
   if (rc == C_OK)
     rc = at_exec(db, "DELETE FROM petition_sign WHERE petitionguid = ?", P(U(j->petition)), NULL);
+  if (rc == C_OK) rc = record_charter(db, j);
   if (rc < 0) return rc;
   j->status = (uint32_t)rc;
   if (rc != C_OK) j->team = 0;

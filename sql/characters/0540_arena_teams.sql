@@ -37,3 +37,16 @@ CREATE TABLE IF NOT EXISTS stratus_arena_team_invite (
   KEY stratus_idx_team (arenaTeamId)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
   COMMENT='Stratus arenateam plugin: pending arena team invites';
+
+-- Charters turned in: a retried CreateArenaTeamFromPetition (the gateway
+-- lost the answer) finds its team here and gets the first answer again,
+-- instead of "not found" for a charter that is gone. Petition GUIDs are item
+-- GUIDs, never handed out twice in a realm.
+CREATE TABLE IF NOT EXISTS stratus_arena_team_charter (
+  petitionguid INT UNSIGNED NOT NULL COMMENT 'petition.petitionguid turned in',
+  captain_guid INT UNSIGNED NOT NULL,
+  arenaTeamId INT UNSIGNED NOT NULL COMMENT 'the team it became',
+  created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (petitionguid)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='Stratus arenateam plugin: charters turned into teams';

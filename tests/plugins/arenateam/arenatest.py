@@ -86,7 +86,8 @@ def add_charter(db, owner, petition, name, type_, signers=()):
 
 def clear(db):
     for t in ("arena_team", "arena_team_member", "character_arena_stats", "petition",
-              "petition_sign", "stratus_arena_team_invite", "character_social"):
+              "petition_sign", "stratus_arena_team_invite", "stratus_arena_team_charter",
+              "character_social"):
         db.execute(CHARS, f"DELETE FROM {t}")
 
 
@@ -96,7 +97,8 @@ def snapshot(db):
     for t, order in (("arena_team", "arenaTeamId"), ("arena_team_member", "arenaTeamId, guid"),
                      ("character_arena_stats", "guid, slot"), ("petition", "petitionguid"),
                      ("petition_sign", "petitionguid, playerguid"),
-                     ("stratus_arena_team_invite", "target_guid")):
+                     ("stratus_arena_team_invite", "target_guid"),
+                     ("stratus_arena_team_charter", "petitionguid")):
         out[t] = db.query(CHARS, f"SELECT * FROM {t} ORDER BY {order}")
     return out
 

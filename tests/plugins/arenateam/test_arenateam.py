@@ -93,6 +93,13 @@ class ArenaTeamTest(unittest.TestCase):
                                 "ORDER BY petitionguid, playerguid"), [(601, 5), (602, 5)])
         p = self.s.call("GetArenaTeamPetition", petitionGUID=500)
         self.assertEqual(p.status, PETITION.NotFound)
+        # the gateway lost the answer and sends the call again: the same team, nothing more
+        again = self.unchanged(lambda: self.s.call(
+            "CreateArenaTeamFromPetition", captainGUID=1, petitionGUID=500, arenaType=3, **START))
+        self.assertEqual((again.status, again.arenaTeamID), (CREATE.Ok, r.arenaTeamID))
+        other = self.unchanged(lambda: self.s.call(
+            "CreateArenaTeamFromPetition", captainGUID=2, petitionGUID=500, arenaType=3, **START))
+        self.assertEqual((other.status, other.arenaTeamID), (CREATE.NotFound, 0))
         g = self.s.call("GetArenaTeam", arenaTeamID=r.arenaTeamID)
         self.assertEqual((g.status, g.team.name, g.team.captainGUID, g.team.type, g.team.rating,
                           g.team.backgroundColor), (GET.Ok, "Three Kings", 1, 3, 1500, 7))
