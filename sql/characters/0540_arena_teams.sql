@@ -8,6 +8,10 @@
 -- here: rename one, then run `stratusctl migrate` again.
 ALTER TABLE arena_team ADD UNIQUE KEY IF NOT EXISTS stratus_uq_arena_team_name (name);
 
+-- "Which team of this type is the player in" is asked by every creation,
+-- invite, accept and rated queue; AzerothCore keys the roster by team only.
+ALTER TABLE arena_team_member ADD KEY IF NOT EXISTS stratus_idx_member_guid (guid);
+
 -- Team IDs: each creation inserts a row and takes its AUTO_INCREMENT value
 -- (never MAX()+1), so concurrent creations on several stratusd instances get
 -- distinct IDs. Seeded above the teams already in the database; a team the
