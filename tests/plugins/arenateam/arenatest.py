@@ -135,11 +135,14 @@ class FakeMatchmaking(mmpbg.MatchmakingServiceServicer):
 class Stack:
     """MariaDB + nats-server + fake matchmaking + stratusd (arenateam)."""
 
-    def __init__(self, matchmaking=True):
+    def __init__(self, matchmaking=True, kind="fixture"):
         self.db = MariaDB().start()
         self.nats = NatsServer().start()
         self.mm = FakeMatchmaking().start() if matchmaking else None
-        schema.load_fixture(self.db, None, CHARS)
+        if kind == "real":  # AzerothCore's own schema (../shared/azerothcore)
+            schema.load_real_azerothcore(self.db, "arena_auth", CHARS)
+        else:
+            schema.load_fixture(self.db, None, CHARS)
         migrate(self.db)
         self.d = Stratusd(log_level="info")
         upstream = (f"[grpc.upstream]\nmatchmaking = 127.0.0.1:{self.mm.port}\n\n"

@@ -8,6 +8,7 @@ import unittest
 
 import grpc
 
+import schema
 from arenatest import (CHARS, CREATE, EV_DISBANDED, EV_JOIN, EV_LEADER_CHANGED, EV_LEAVE,
                        EV_REMOVE, GET, INVITE_CREATED, M, NATIVE_EVENT, PETITION, QUEUE, REALM,
                        Stack, add_character, add_charter, clear, go_decode, snapshot)
@@ -20,9 +21,13 @@ START = dict(startRating=1500, startPersonalRating=1200, startMatchmakerRating=1
 
 
 class ArenaTeamTest(unittest.TestCase):
+    KIND = "fixture"
+
     @classmethod
     def setUpClass(cls):
-        cls.s = Stack()
+        if cls.KIND == "real" and not schema.azerothcore_dir():
+            raise unittest.SkipTest("no ../shared/azerothcore (the real AzerothCore schema)")
+        cls.s = Stack(kind=cls.KIND)
         for guid, name in PLAYERS.items():
             add_character(cls.s.db, guid, name, level=70 + guid, cls=guid % 9 + 1)
 
@@ -446,6 +451,11 @@ class ArenaTeamTest(unittest.TestCase):
             self.assertEqual(self.q(f"SELECT COUNT(*) FROM {t}"), [(0,)], t)
         # a new team after that gets a new ID (never MAX()+1 of an empty table)
         self.assertGreater(self.team(petition=502), team)
+
+
+class ArenaTeamRealSchemaTest(ArenaTeamTest):
+    """The same, on AzerothCore's own characters schema."""
+    KIND = "real"
 
 
 if __name__ == "__main__":
