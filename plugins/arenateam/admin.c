@@ -123,9 +123,13 @@ static int delete_all_work(stratus_db *db, stratus_req *req, void *job) {
 
 /* ---- ValidateArenaTeamCharacterDelete / RemovePlayerFromArenaTeams ------------------------- */
 
-static int player_check(stratus_req *req, const void *request, void *job) {
-  /* both requests are {api, realmID, playerGUID} */
+static int validate_check(stratus_req *req, const void *request, void *job) {
   const V1__ValidateArenaTeamCharacterDeleteRequest *r = request;
+  return at_player(req, "playerGUID", r->playerguid, &((admin_job *)job)->player);
+}
+
+static int remove_player_check(stratus_req *req, const void *request, void *job) {
+  const V1__RemovePlayerFromArenaTeamsRequest *r = request;
   return at_player(req, "playerGUID", r->playerguid, &((admin_job *)job)->player);
 }
 
@@ -191,7 +195,7 @@ static int remove_player_work(stratus_db *db, stratus_req *req, void *job) {
 const stratus_method at_admin_methods[] = {
     ADMIN_METHOD("SaveArenaTeamStats", stats_check, stats_work),
     ADMIN_METHOD("DeleteAllArenaTeams", NULL, delete_all_work),
-    ADMIN_METHOD("ValidateArenaTeamCharacterDelete", player_check, validate_work),
-    ADMIN_METHOD("RemovePlayerFromArenaTeams", player_check, remove_player_work),
+    ADMIN_METHOD("ValidateArenaTeamCharacterDelete", validate_check, validate_work),
+    ADMIN_METHOD("RemovePlayerFromArenaTeams", remove_player_check, remove_player_work),
 };
 const size_t at_admin_methods_n = sizeof(at_admin_methods) / sizeof(at_admin_methods[0]);

@@ -18,6 +18,7 @@ extern const stratus_host_api *arena_host;
 #define HOST arena_host
 
 #define AT_NAME_MAX 24       /* arena_team.name, in characters */
+#define AT_PLAYER_NAME_MAX 12u /* characters.name */
 #define AT_ROSTER_MAX 10     /* twice the largest team size */
 #define AT_RECEIVERS_MAX (AT_ROSTER_MAX + 1)
 

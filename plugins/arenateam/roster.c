@@ -11,6 +11,8 @@
  */
 #include <string.h>
 
+#include <stratus/text.h>
+
 #include "arenateam.h"
 
 #define P STRATUS_SQL_PARAMS
@@ -84,6 +86,17 @@ static int join(stratus_db *db, stratus_req *req, roster_job *j) {
 
 /* ---- InviteArenaTeamMember ------------------------------------------------------- */
 
+/* A name as the gateway sent it ("" = read it from characters). */
+static int player_name(stratus_req *req, const char *field, const char *name, const char **out) {
+  size_t chars = 0, len = strlen(name);
+  if (!stratus_utf8_valid(name, len, &chars) || chars > AT_PLAYER_NAME_MAX)
+    return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT,
+                          "%s is not a character name (UTF-8, at most %u characters)", field,
+                          AT_PLAYER_NAME_MAX);
+  *out = HOST->req_strdup(req, name, len);
+  return 0;
+}
+
 static int invite_check(stratus_req *req, const void *request, void *job) {
   const V1__InviteArenaTeamMemberRequest *r = request;
   roster_job *j = job;
@@ -93,9 +106,8 @@ static int invite_check(stratus_req *req, const void *request, void *job) {
   if (rc) return rc;
   if (j->actor == j->target)
     return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "a player cannot invite itself");
-  j->actor_name = HOST->req_strdup(req, r->invitername, strlen(r->invitername));
-  j->target_name = HOST->req_strdup(req, r->targetname, strlen(r->targetname));
-  return 0;
+  if ((rc = player_name(req, "inviterName", r->invitername, &j->actor_name))) return rc;
+  return player_name(req, "targetName", r->targetname, &j->target_name);
 }
 
 static int ignores(stratus_db *db, uint32_t who, uint32_t whom) {
@@ -113,6 +125,8 @@ static int invite_rules(stratus_db *db, stratus_req *req, roster_job *j) {
   if (j->data->captainguid != j->actor) return AT_DENIED;
   if ((rc = may_join(db, j->data, j->target)) != AT_OK) return rc;
   if ((rc = ignores(db, j->target, j->actor))) return rc < 0 ? rc : AT_IGNORED;
+  if (!*j->actor_name && (rc = at_char_name(db, req, j->actor, &j->actor_name))) return rc;
+  if (!*j->target_name && (rc = at_char_name(db, req, j->target, &j->target_name))) return rc;
   uint64_t added = 0;
   rc = at_exec(db, "INSERT IGNORE INTO stratus_arena_team_invite (target_guid, arenaTeamId, "
                    "inviter_guid, inviter_name, target_name) VALUES (?, ?, ?, ?, ?)",

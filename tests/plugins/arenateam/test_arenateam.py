@@ -167,6 +167,8 @@ class ArenaTeamTest(unittest.TestCase):
                                            targetGUID=1 << 48 | 4)),
             ("InviteArenaTeamMember", dict(arenaTeamID=team, inviterGUID=1,
                                            targetGUID=2 << 32 | 4)),
+            ("InviteArenaTeamMember", dict(arenaTeamID=team, inviterGUID=1, targetGUID=4,
+                                           targetName="Abcdefghijklm")),
             ("AcceptArenaTeamInvite", dict(playerGUID=0)),
             ("DeclineArenaTeamInvite", dict(playerGUID=0)),
             ("AddArenaTeamMember", dict(arenaTeamID=other_realm, playerGUID=4)),
@@ -240,6 +242,8 @@ class ArenaTeamTest(unittest.TestCase):
     def test_decline(self):
         team = self.team()
         self.s.call("InviteArenaTeamMember", arenaTeamID=team, inviterGUID=1, targetGUID=4)
+        p = go_decode(self.s.next_event(INVITED), 2, INVITE_CREATED)  # names from characters
+        self.assertEqual((p["InviterName"], p["TargetName"]), ("Capa", "Joiner"))
         self.assertEqual(self.s.call("DeclineArenaTeamInvite", playerGUID=4).status,
                          M.Value("ARENA_TEAM_MUTATION_OK"))
         self.assertEqual(self.q("SELECT * FROM stratus_arena_team_invite"), [])
