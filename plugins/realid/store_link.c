@@ -107,6 +107,7 @@ int store_pair_changed_work(stratus_db *db, stratus_req *req, void *job) {
     j->changed = j->was_accepted;
     return j->was_accepted ? set_note(db, j, lo, hi) : 0;
   }
-  j->changed = exists || j->change == STRATUS__REALID__PAIR_CHANGE__BLOCK;
+  /* "changed": an accepted friendship ended (a declined request publishes nothing). */
+  j->changed = j->was_accepted || j->change == STRATUS__REALID__PAIR_CHANGE__BLOCK;
   return exists ? delete_pair(db, lo, hi) : 0;
 }
