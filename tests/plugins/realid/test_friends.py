@@ -140,6 +140,16 @@ class RealIDFriendsListTest(StackCase):
         self.assertTrue(self.add(1, 104, "alice@example.com").accepted)
         self.ok("RemoveFriend", realmID=1, playerGUID=101, friendGUID=104)
 
+    def test_c_link_serves_local_callers_only(self):
+        for method in ("FriendsOf", "PairChanged"):
+            call = self.channel.unary_unary(f"/stratus.realid.RealIDLink/{method}",
+                                            request_serializer=lambda b: b,
+                                            response_deserializer=lambda b: b)
+            with self.assertRaises(grpc.RpcError) as e:
+                call(cs.field_varint(1, 1) + cs.field_varint(2, 1), timeout=10)
+            self.assertEqual(e.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+            self.assertIn("same stratusd only", e.exception.details())
+
     def test_b_faction_filter_and_disable_by_sighup(self):
         self.on(1, 1, 101, "Alice")
         self.on(5, 2, 205, "Erin", race=2)  # Horde
