@@ -190,3 +190,7 @@ class RealIDFriendsListTest(StackCase):
         self.ok("RemoveFriend", realmID=1, playerGUID=101, friendGUID=103)
         self.assertEqual(self.pair(1, 5)[0][0], 2)  # realid off: the pair is left alone
         self.reload(CHARS + REALID)
+
+
+class RealIDFriendsListRealSchemaTest(RealIDFriendsListTest):
+    KIND = "real"
