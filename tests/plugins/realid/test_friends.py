@@ -112,6 +112,9 @@ class RealIDFriendsListTest(StackCase):
         self.assertEqual(self.pair(1, 2), [])
         self.assertEqual((self.friends(1, 101), self.friends(2, 201)), ([], []))
         self.assertFalse(self.ok("AreRealIDFriends", accountID=1, friendAccountID=2).accepted)
+        self.sub.drain_messages(0.1)
+        self.off(2, 2, 201)  # no longer friends: Alice is not told
+        self.assertEqual(cs.events(self.sub, "friends.status.changed", 0.3), [])
         # Decline: Carol asks; Alice removes Carol's character: no row, no event.
         self.on(3, 1, 103, "Carol")
         self.assertTrue(self.add(1, 103, "alice@example.com").pending)
