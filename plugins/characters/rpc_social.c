@@ -7,8 +7,11 @@
  * retry of a removal must not fail). Changes publish friends.friend.added,
  * friends.friend.removed and friends.note.updated.
  */
+#include <string.h>
+
 #include "characters.h"
 #include "guid.h"
+#include "realid/link.pb-c.h"
 #include "req.h"
 #include "social.h"
 
@@ -19,7 +22,9 @@ static json_t *event_base(chars *st, const social_job *j) {
   json_object_set_new(p, "ServiceID", json_string(st->service_id));
   json_object_set_new(p, "RealmID", json_integer(j->realm));
   json_object_set_new(p, "PlayerGUID", json_integer(j->player));
-  json_object_set_new(p, "FriendGUID", json_integer(j->other));
+  uint32_t other_realm = j->other_realm ? j->other_realm : j->realm;
+  json_object_set_new(p, "FriendGUID",
+                      json_integer((json_int_t)guid_for_viewer(j->realm, other_realm, j->other)));
   return p;
 }
 
@@ -95,32 +100,30 @@ static int add_ignore_check(stratus_req *req, const void *msg, void *job) {
   return HOST->req_reply(req, &resp->base);
 }
 
+/* A friend may be of another realm: a Real ID friend's representative. */
 static int remove_friend_check(stratus_req *req, const void *msg, void *job) {
   const V1__RemoveFriendRequest *in = msg;
-  uint32_t other_realm;
-  ((social_job *)job)->friend = true;
-  int rc = pair_check(req, job, in->realmid, in->playerguid, in->friendguid, "friendGUID",
-                      &other_realm);
-  return rc ? rc : same_realm(req, in->realmid, other_realm, "friendGUID");
+  social_job *j = job;
+  j->friend = true;
+  return pair_check(req, j, in->realmid, in->playerguid, in->friendguid, "friendGUID",
+                    &j->other_realm);
 }
 
 static int remove_ignore_check(stratus_req *req, const void *msg, void *job) {
   const V1__RemoveIgnoreRequest *in = msg;
-  uint32_t other_realm;
-  int rc = pair_check(req, job, in->realmid, in->playerguid, in->ignoredguid, "ignoredGUID",
-                      &other_realm);
-  return rc ? rc : same_realm(req, in->realmid, other_realm, "ignoredGUID");
+  social_job *j = job;
+  int rc = pair_check(req, j, in->realmid, in->playerguid, in->ignoredguid, "ignoredGUID",
+                      &j->other_realm);
+  return rc ? rc : same_realm(req, in->realmid, j->other_realm, "ignoredGUID");
 }
 
 static int set_note_check(stratus_req *req, const void *msg, void *job) {
   const V1__SetFriendNoteRequest *in = msg;
-  uint32_t other_realm;
-  ((social_job *)job)->note = in->note;
+  social_job *j = job;
+  j->note = in->note;
   int rc = chars_text(req, in->note, SOCIAL_NOTE_CHARS, "note");
-  if (rc == 0)
-    rc = pair_check(req, job, in->realmid, in->playerguid, in->friendguid, "friendGUID",
-                    &other_realm);
-  return rc ? rc : same_realm(req, in->realmid, other_realm, "friendGUID");
+  return rc ? rc : pair_check(req, j, in->realmid, in->playerguid, in->friendguid,
+                              "friendGUID", &j->other_realm);
 }
 
 static int notify_check(stratus_req *req, const void *msg, void *job) {
@@ -137,7 +140,6 @@ static int notify_check(stratus_req *req, const void *msg, void *job) {
 
 static void fill_friend(chars *st, const social_job *j, const social_row *r, uint8_t viewer,
                         V1__GetFriendsListResponse__Friend *f) {
-  v1__get_friends_list_response__friend__init(f);
   f->guid = r->other;
   f->note = r->note;
   f->realmid = j->realm;
@@ -146,19 +148,48 @@ static void fill_friend(chars *st, const social_job *j, const social_row *r, uin
     f->status = 1, f->area = c->zone, f->level = c->level, f->classid = c->cls;
 }
 
-static int get_friends_reply(stratus_req *req, void *job) {
-  social_job *j = job;
+static V1__GetFriendsListResponse__Friend *new_friend(stratus_req *req,
+                                                      V1__GetFriendsListResponse *resp) {
+  V1__GetFriendsListResponse__Friend *f = HOST->req_alloc(req, sizeof(*f));
+  v1__get_friends_list_response__friend__init(f);
+  return resp->friends[resp->n_friends++] = f;
+}
+
+/* Is the Real ID friend's account already listed through a character friend? */
+static bool listed(const social_job *j, uint32_t account) {
+  for (size_t i = 0; i < j->n; i++)
+    if ((j->rows[i].flags & SOCIAL_FRIEND) && j->rows[i].account == account) return true;
+  return false;
+}
+
+/* Accepted Real ID friends after the character friends: each once, as the
+ * representative realid chose, its GUID rendered for the viewer's realm. */
+static void add_linked(stratus_req *req, const social_job *j,
+                       const Stratus__Realid__FriendsOfResponse *linked,
+                       V1__GetFriendsListResponse *resp) {
+  for (size_t i = 0; linked && i < linked->n_friends; i++) {
+    const Stratus__Realid__LinkedFriend *l = linked->friends[i];
+    if (!l->guid || listed(j, l->accountid) || resp->n_friends >= SOCIAL_FRIEND_LIMIT) continue;
+    V1__GetFriendsListResponse__Friend *f = new_friend(req, resp);
+    f->guid = guid_for_viewer(j->realm, l->realmid, l->guid);
+    f->realmid = l->realmid;
+    f->note = HOST->req_strdup(req, l->note, strlen(l->note));
+    if (l->online) f->status = 1, f->area = l->area, f->level = l->level, f->classid = l->classid;
+  }
+}
+
+static int answer_friends(stratus_req *req, social_job *j, const void *linked) {
   chars *st = HOST->req_ud(req);
+  const Stratus__Realid__FriendsOfResponse *rid = linked;
+  size_t cap = j->n + (rid ? rid->n_friends : 0) + 1;
   V1__GetFriendsListResponse *resp = NEW(req, get_friends_list_response);
-  resp->friends = HOST->req_alloc(req, (j->n + 1) * sizeof(*resp->friends));
+  resp->friends = HOST->req_alloc(req, cap * sizeof(*resp->friends));
   resp->ignored = HOST->req_alloc(req, (j->n + 1) * sizeof(*resp->ignored));
   const oc_char *me = online_find(&st->oc, j->realm, j->player);
   for (size_t i = 0; i < j->n; i++) {
     const social_row *r = &j->rows[i];
-    if ((r->flags & SOCIAL_FRIEND) && resp->n_friends < SOCIAL_FRIEND_LIMIT) {
-      resp->friends[resp->n_friends] = HOST->req_alloc(req, sizeof(**resp->friends));
-      fill_friend(st, j, r, me ? me->race : 0, resp->friends[resp->n_friends++]);
-    }
+    if ((r->flags & SOCIAL_FRIEND) && resp->n_friends < SOCIAL_FRIEND_LIMIT)
+      fill_friend(st, j, r, me ? me->race : 0, new_friend(req, resp));
     if ((r->flags & SOCIAL_IGNORED) && resp->n_ignored < SOCIAL_IGNORE_LIMIT) {
       V1__GetFriendsListResponse__IgnoredPlayer *p = HOST->req_alloc(req, sizeof(*p));
       v1__get_friends_list_response__ignored_player__init(p);
@@ -166,7 +197,12 @@ static int get_friends_reply(stratus_req *req, void *job) {
       resp->ignored[resp->n_ignored++] = p;
     }
   }
+  add_linked(req, j, rid, resp);
   return HOST->req_reply(req, &resp->base);
+}
+
+static int get_friends_reply(stratus_req *req, void *job) {
+  return link_friends_list(req, job, answer_friends);
 }
 
 static int add_friend_reply(stratus_req *req, void *job) {
@@ -190,30 +226,59 @@ static int add_friend_reply(stratus_req *req, void *job) {
   return HOST->req_reply(req, &resp->base);
 }
 
-static int add_ignore_reply(stratus_req *req, void *job) {
+static int add_ignore_done(stratus_req *req, void *job) {
   V1__AddIgnoreResponse *resp = NEW(req, add_ignore_response);
   resp->result = ((social_job *)job)->result;
   return HOST->req_reply(req, &resp->base);
 }
 
-static int remove_friend_reply(stratus_req *req, void *job) {
+/* Ignoring a character blocks its account's Real ID requests (and ends a pair). */
+static int add_ignore_reply(stratus_req *req, void *job) {
+  social_job *j = job;
+  if (!j->changed) return add_ignore_done(req, job);
+  j->other_realm = j->realm;
+  return link_pair_changed(req, j, STRATUS__REALID__PAIR_CHANGE__BLOCK, add_ignore_done);
+}
+
+static int remove_friend_done(stratus_req *req, void *job) {
   social_job *j = job;
   chars *st = HOST->req_ud(req);
-  if (j->changed) chars_publish(st, "friends.friend.removed", 3, event_base(st, j));
+  if (j->changed || j->linked_changed)
+    chars_publish(st, "friends.friend.removed", 3, event_base(st, j));
   return HOST->req_reply(req, NEW(req, remove_friend_response));
 }
 
-static int remove_ignore_reply(stratus_req *req, void *job) {
+/* PR #37: removing a friend also ends the Real ID pair of the two accounts,
+ * pending or accepted (the way to decline or cancel a request). */
+static int remove_friend_reply(stratus_req *req, void *job) {
+  return link_pair_changed(req, job, STRATUS__REALID__PAIR_CHANGE__REMOVE, remove_friend_done);
+}
+
+static int remove_ignore_done(stratus_req *req, void *job) {
   return HOST->req_reply(req, NEW(req, remove_ignore_response));
 }
 
-static int set_note_reply(stratus_req *req, void *job) {
+static int remove_ignore_reply(stratus_req *req, void *job) {
+  social_job *j = job;
+  if (!j->changed) return remove_ignore_done(req, job);
+  return link_pair_changed(req, j, STRATUS__REALID__PAIR_CHANGE__UNBLOCK, remove_ignore_done);
+}
+
+static int set_note_done(stratus_req *req, void *job) {
   social_job *j = job;
   chars *st = HOST->req_ud(req);
+  if (!j->changed && !j->linked_changed)
+    return HOST->req_fail(req, STRATUS_GRPC_NOT_FOUND, "character %u has no friend %u on realm %u",
+                          j->player, j->other, j->other_realm);
   json_t *p = event_base(st, j);
   json_object_set_new(p, "Note", json_string(j->note));
   chars_publish(st, "friends.note.updated", 4, p);
   return HOST->req_reply(req, NEW(req, set_friend_note_response));
+}
+
+/* The note goes to character_social and to the caller's side of a Real ID pair. */
+static int set_note_reply(stratus_req *req, void *job) {
+  return link_pair_changed(req, job, STRATUS__REALID__PAIR_CHANGE__NOTE, set_note_done);
 }
 
 static int notify_reply(stratus_req *req, void *job) {

@@ -23,11 +23,12 @@
 
 /* Locks the player's characters row; false (and no error) if there is none. */
 static int lock_player(stratus_db *db, stratus_req *req, social_job *j, bool *found) {
-  static const stratus_col cols[] = {REQ_COL(social_job, player_race, "race")};
+  static const stratus_col cols[] = {REQ_COL(social_job, player_race, "race"),
+                                     REQ_COL(social_job, account, "account")};
   stratus_rows *rows;
   int rc = HOST->sql_exec(db,
-                          "SELECT race FROM characters WHERE guid = ? AND deleteInfos_Name IS NULL "
-                          "FOR UPDATE",
+                          "SELECT race, account FROM characters WHERE guid = ? AND "
+                          "deleteInfos_Name IS NULL FOR UPDATE",
                           STRATUS_SQL_PARAMS(SQL_UINT(j->player)), &rows);
   if (rc != 0) return rc;
   rc = HOST->rows_read(rows, req, STRATUS_COLS(cols), j);
@@ -44,10 +45,11 @@ static int player_not_found(stratus_req *req, const social_job *j) {
 /* The other character's race and name; *found false if it does not exist. */
 static int load_other(stratus_db *db, stratus_req *req, social_job *j, bool *found) {
   static const stratus_col cols[] = {REQ_COL(social_job, other_race, "race"),
-                                     REQ_COL(social_job, other_name, "name")};
+                                     REQ_COL(social_job, other_name, "name"),
+                                     REQ_COL(social_job, other_account, "account")};
   stratus_rows *rows;
   int rc = HOST->sql_exec(db,
-                          "SELECT race, name FROM characters WHERE guid = ? "
+                          "SELECT race, name, account FROM characters WHERE guid = ? "
                           "AND deleteInfos_Name IS NULL",
                           STRATUS_SQL_PARAMS(SQL_UINT(j->other)), &rows);
   if (rc != 0) return rc;
@@ -142,8 +144,10 @@ int social_remove_work(stratus_db *db, stratus_req *req, void *job) {
   bool found;
   j->changed = false;
   int rc = lock_player(db, req, j, &found);
-  if (rc == 0 && found) rc = read_list(db, j, flag, &flags, &count);
-  if (rc != 0 || !(flags & flag)) return rc; /* nothing to remove: done already */
+  if (rc != 0 || !found || j->other_realm != j->realm) return rc; /* Real ID only */
+  if ((rc = load_other(db, req, j, &found)) != 0) return rc;
+  if ((rc = read_list(db, j, flag, &flags, &count)) != 0 || !(flags & flag))
+    return rc; /* nothing to remove: done already */
   j->changed = true;
   if (!(flags & ~flag))
     return HOST->sql_exec(db, "DELETE FROM character_social WHERE guid = ? AND friend = ?",
@@ -160,12 +164,13 @@ int social_note_work(stratus_db *db, stratus_req *req, void *job) {
   uint8_t flags = 0;
   uint32_t count;
   bool found;
+  j->changed = false;
   int rc = lock_player(db, req, j, &found);
-  if (rc == 0 && found) rc = read_list(db, j, SOCIAL_FRIEND, &flags, &count);
-  if (rc != 0) return rc;
-  if (!(flags & SOCIAL_FRIEND))
-    return HOST->req_fail(req, STRATUS_GRPC_NOT_FOUND, "character %u has no friend %u on realm %u",
-                          j->player, j->other, j->realm);
+  if (rc != 0 || !found || j->other_realm != j->realm) return rc; /* Real ID only */
+  if ((rc = load_other(db, req, j, &found)) != 0) return rc;
+  if ((rc = read_list(db, j, SOCIAL_FRIEND, &flags, &count)) != 0) return rc;
+  if (!(flags & SOCIAL_FRIEND)) return 0; /* NOT_FOUND unless a Real ID pair has the note */
+  j->changed = true;
   return HOST->sql_exec(db, "UPDATE character_social SET note = ? WHERE guid = ? AND friend = ?",
                         STRATUS_SQL_PARAMS(stratus_sql_text(j->note), SQL_UINT(j->player),
                                            SQL_UINT(j->other)),
@@ -189,15 +194,17 @@ static size_t merge_rows(social_row *rows, size_t n) {
 int social_list_work(stratus_db *db, stratus_req *req, void *job) {
   static const stratus_col cols[] = {REQ_COL(social_row, other, "friend"),
                                      REQ_COL(social_row, flags, "flags"),
-                                     REQ_COL(social_row, note, "note")};
+                                     REQ_COL(social_row, note, "note"),
+                                     REQ_COL(social_row, account, "account")};
   social_job *j = job;
   stratus_rows *rows;
   bool found;
   int rc = lock_player(db, req, j, &found);
   if (rc == 0 && !found) return player_not_found(req, j);
   if (rc == 0)
-    rc = HOST->sql_exec(db, "SELECT friend, flags, note FROM character_social WHERE guid = ? "
-                            "ORDER BY friend",
+    rc = HOST->sql_exec(db, "SELECT s.friend, s.flags, s.note, COALESCE(c.account, 0) AS "
+                            "account FROM character_social s LEFT JOIN characters c ON "
+                            "c.guid = s.friend WHERE s.guid = ? ORDER BY s.friend",
                         STRATUS_SQL_PARAMS(SQL_UINT(j->player)), &rows);
   if (rc != 0) return rc;
   rc = HOST->rows_collect(rows, req, STRATUS_COLS(cols), sizeof(social_row), NULL,

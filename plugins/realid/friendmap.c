@@ -51,3 +51,17 @@ bool friendmap_add(friendmap *m, uint32_t a, uint32_t b) {
   m->pairs++;
   return true;
 }
+
+static bool drop(friendmap *m, uint32_t a, uint32_t b) {
+  friend_list *l = hmap_get(&m->by_account, hmap_mix64(a), NULL, NULL);
+  for (uint32_t i = 0; l && i < l->n; i++) {
+    if (l->friends[i] != b) continue;
+    l->friends[i] = l->friends[--l->n];
+    return true;
+  }
+  return false;
+}
+
+void friendmap_remove(friendmap *m, uint32_t a, uint32_t b) {
+  if (drop(m, a, b) & drop(m, b, a)) m->pairs--;
+}

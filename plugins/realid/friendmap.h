@@ -27,6 +27,8 @@ typedef struct friendmap {
 void friendmap_free(friendmap *m);
 /* Records the accepted pair (a, b) in both directions. */
 bool friendmap_add(friendmap *m, uint32_t a, uint32_t b);
+/* Forgets the pair (a, b), if it is there. */
+void friendmap_remove(friendmap *m, uint32_t a, uint32_t b);
 bool friendmap_has(const friendmap *m, uint32_t a, uint32_t b);
 const friend_list *friendmap_of(const friendmap *m, uint32_t account);
 

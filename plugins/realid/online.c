@@ -32,7 +32,7 @@ void realid_publish(realid *st, const char *subject, int64_t type, json_t *paylo
 /* ---- lookups ------------------------------------------------------------------------ */
 
 static void copy_char(const stratus_presence *p, rid_char *out) {
-  *out = (rid_char){p->realm, p->low, p->account, p->zone, p->level, p->class_id, ""};
+  *out = (rid_char){p->realm, p->low, p->account, p->zone, p->level, p->class_id, p->race, ""};
   snprintf(out->name, sizeof(out->name), "%s", p->name);
 }
 

@@ -30,6 +30,9 @@ static const stratus_config_key realid_keys[] = {
         "how often accepted friendships are re-read (other instances may add some)"),
     KEY(service_id, "service_id", STRATUS_CFG_STRING, "", 0, 63,
         "ServiceID in friends.* events; empty: generated at start"),
+    KEY(cross_faction, "cross_faction", STRATUS_CFG_BOOL, "yes", 0, 0,
+        "Real ID friends of the other faction appear in friend lists (PR #37's "
+        "realIDCrossFaction)"),
     {0},
 };
 
@@ -119,7 +122,8 @@ static int realid_init(stratus_ctx *ctx, const void *config, void **state) {
   }
   set_service_id(st);
   register_metrics(st);
-  if ((rc = realid_register_methods(st)) != 0 || (rc = realid_watch_presence(st)) != 0)
+  if ((rc = realid_register_methods(st)) != 0 || (rc = realid_register_link(st)) != 0 ||
+      (rc = realid_watch_presence(st)) != 0)
     goto fail;
   uint64_t every = (uint64_t)st->cfg->refresh_ms;
   if (!HOST->timer_start(ctx, every, every, refresh, st)) {

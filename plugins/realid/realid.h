@@ -37,6 +37,7 @@ typedef struct realid_config {
   int64_t max_requests_per_hour;
   int64_t refresh_ms;
   const char *service_id;
+  bool cross_faction;
 } realid_config;
 
 /* AddRealIDFriendByEmail calls of one account in the current hour. */
@@ -59,6 +60,29 @@ typedef struct realid {
 
 extern const stratus_host_api *realid_host;
 #define HOST realid_host
+
+/* ---- link.c: FriendsOf and PairChanged for the characters plugin ------------------ */
+
+/* An accepted pair as FriendsOf reads it. */
+typedef struct rid_linked {
+  uint32_t other, char_realm, char_low;
+  char *note; /* the viewer's note, in the call's arena */
+} rid_linked;
+
+typedef struct rid_link_job {
+  uint32_t account, viewer, viewer_race;
+  bool cross_faction;            /* copied from the config on the loop */
+  rid_linked *rows;              /* FriendsOf */
+  size_t n;
+  int change;                    /* PairChanged: STRATUS__REALID__PAIR_CHANGE__* */
+  uint32_t other, other_realm, other_low;
+  const char *note;
+  bool changed, was_accepted;
+} rid_link_job;
+
+int realid_register_link(realid *st);
+int store_friends_of_work(stratus_db *db, stratus_req *req, void *job);
+int store_pair_changed_work(stratus_db *db, stratus_req *req, void *job);
 
 /* ---- rpc.c ------------------------------------------------------------------------ */
 int realid_register_methods(realid *st);
@@ -104,6 +128,7 @@ int store_load_work(stratus_db *db, void *arg);
 /* An online character as realid uses it. */
 typedef struct rid_char {
   uint32_t realm, low, account, zone, level, cls;
+  uint8_t race;
   char name[49];
 } rid_char;
 

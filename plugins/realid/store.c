@@ -128,7 +128,22 @@ static int on_row(stratus_db *db, rid_job *j, const pair_row *p, uint32_t lo, ui
   return update_side(db, j, lo, hi, 2);
 }
 
+/* Does `account` block `other` (it ignored one of other's characters)? */
+static int blocks(stratus_db *db, uint32_t account, uint32_t other, bool *yes) {
+  stratus_rows *rows;
+  int rc = HOST->sql_exec(db, "SELECT 1 FROM stratus_realid_blocks WHERE account = ? AND "
+                              "blocked = ?",
+                          STRATUS_SQL_PARAMS(STRATUS_SQL_UINT_V(account),
+                                             STRATUS_SQL_UINT_V(other)),
+                          &rows);
+  if (rc != 0) return rc;
+  *yes = HOST->rows_next(rows) == 1;
+  HOST->rows_free(rows);
+  return 0;
+}
+
 static int request(stratus_db *db, rid_job *j) {
+  bool blocked = false;
   uint32_t count;
   int rc = accepted_count(db, j->account, &count);
   if (rc != 0) return rc;
@@ -144,6 +159,8 @@ static int request(stratus_db *db, rid_job *j) {
     j->outcome = RID_OUT_SELF;
     return 0;
   }
+  /* Refused by a block: answered as any pending request, nothing written. */
+  if ((rc = blocks(db, j->other, j->account, &blocked)) != 0 || blocked) return rc;
   uint32_t lo = j->account < j->other ? j->account : j->other;
   uint32_t hi = j->account ^ j->other ^ lo;
   pair_row p;
