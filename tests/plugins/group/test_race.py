@@ -51,23 +51,35 @@ class Race(GroupCase):
         return out
 
     def roster_events(self):
-        out = {}
+        """The rosters the events add up to. Two commits of one group moments
+        apart may be published in either order (plugins/group/README.md), so
+        each (group, member) is counted (+1 created or added, -1 left) rather
+        than replayed in arrival order; group ids are never reused."""
+        counts, disbanded = {}, set()
 
         def who(guid):
             return (guid >> 32, guid & 0xFFFFFFFF) if guid >> 32 else (1, guid)
+
+        def add(key, member, n):
+            group = counts.setdefault(key, {})
+            group[member] = group.get(member, 0) + n
 
         self.events.pull(1.0)
         for subject, p in self.events.seen:
             key = (p.get("RealmID"), p.get("GroupID"))
             if subject == "group.created":
-                out[key] = {who(m["MemberGUID"]) for m in p["Members"]}
+                for m in p["Members"]:
+                    add(key, who(m["MemberGUID"]), 1)
             elif subject == "group.member.added":
-                out[key].add(who(p["MemberGUID"]))
+                add(key, who(p["MemberGUID"]), 1)
             elif subject == "group.member.left":
-                out[key].discard(who(p["MemberGUID"]))
+                add(key, who(p["MemberGUID"]), -1)
             elif subject == "group.disband":
-                del out[key]
-        return out
+                disbanded.add(key)
+        for key, group in counts.items():
+            self.assertTrue(all(n in (0, 1) for n in group.values()), (key, group))
+        return {key: {m for m, n in group.items() if n == 1} for key, group in counts.items()
+                if key not in disbanded and any(group.values())}
 
     def test_fifty_clients(self):
         errors = []
