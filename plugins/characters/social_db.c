@@ -23,7 +23,7 @@
 
 /* Locks the player's characters row; false (and no error) if there is none. */
 static int lock_player(stratus_db *db, stratus_req *req, social_job *j, bool *found) {
-  static const stratus_col cols[] = {REQ_COL(social_job, player_race, "race")};
+  static const stratus_col cols[] = {STRATUS_COL(social_job, player_race, "race")};
   stratus_rows *rows;
   int rc = HOST->sql_exec(db,
                           "SELECT race FROM characters WHERE guid = ? AND deleteInfos_Name IS NULL "
@@ -43,8 +43,8 @@ static int player_not_found(stratus_req *req, const social_job *j) {
 
 /* The other character's race and name; *found false if it does not exist. */
 static int load_other(stratus_db *db, stratus_req *req, social_job *j, bool *found) {
-  static const stratus_col cols[] = {REQ_COL(social_job, other_race, "race"),
-                                     REQ_COL(social_job, other_name, "name")};
+  static const stratus_col cols[] = {STRATUS_COL(social_job, other_race, "race"),
+                                     STRATUS_COL(social_job, other_name, "name")};
   stratus_rows *rows;
   int rc = HOST->sql_exec(db,
                           "SELECT race, name FROM characters WHERE guid = ? "
@@ -187,9 +187,9 @@ static size_t merge_rows(social_row *rows, size_t n) {
 }
 
 int social_list_work(stratus_db *db, stratus_req *req, void *job) {
-  static const stratus_col cols[] = {REQ_COL(social_row, other, "friend"),
-                                     REQ_COL(social_row, flags, "flags"),
-                                     REQ_COL(social_row, note, "note")};
+  static const stratus_col cols[] = {STRATUS_COL(social_row, other, "friend"),
+                                     STRATUS_COL(social_row, flags, "flags"),
+                                     STRATUS_COL(social_row, note, "note")};
   social_job *j = job;
   stratus_rows *rows;
   bool found;
