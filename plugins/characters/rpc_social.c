@@ -185,7 +185,7 @@ static int add_friend_reply(stratus_req *req, void *job) {
     json_t *p = event_base(st, j);
     json_object_set_new(p, "FriendName", json_string(j->other_name));
     json_object_set_new(p, "Note", json_string(j->note));
-    chars_publish(st, "friends.friend.added", 2, p);
+    chars_publish(st, "friends.friend.added", p);
   }
   return HOST->req_reply(req, &resp->base);
 }
@@ -199,7 +199,7 @@ static int add_ignore_reply(stratus_req *req, void *job) {
 static int remove_friend_reply(stratus_req *req, void *job) {
   social_job *j = job;
   chars *st = HOST->req_ud(req);
-  if (j->changed) chars_publish(st, "friends.friend.removed", 3, event_base(st, j));
+  if (j->changed) chars_publish(st, "friends.friend.removed", event_base(st, j));
   return HOST->req_reply(req, NEW(req, remove_friend_response));
 }
 
@@ -212,7 +212,7 @@ static int set_note_reply(stratus_req *req, void *job) {
   chars *st = HOST->req_ud(req);
   json_t *p = event_base(st, j);
   json_object_set_new(p, "Note", json_string(j->note));
-  chars_publish(st, "friends.note.updated", 4, p);
+  chars_publish(st, "friends.note.updated", p);
   return HOST->req_reply(req, NEW(req, set_friend_note_response));
 }
 

@@ -133,7 +133,7 @@ static answer friend_answer(realid *st, rid_job *j) {
     json_object_set_new(p, "FriendGUID", json_integer((json_int_t)a.friend_guid));
     json_object_set_new(p, "FriendName", json_string(online ? rep.name : ""));
     json_object_set_new(p, "Note", json_string(j->note));
-    realid_publish(st, "friends.friend.added", 2, p);
+    realid_publish(st, "friends.friend.added", p);
     if (realid_online(st, j->realm, j->low, &me)) /* the other side sees its new friend */
       realid_broadcast(st, j->account, j->other, j->realm, j->low, 1, me.zone, me.level, me.cls);
   }
