@@ -192,7 +192,8 @@ static void *response(chat_op *op) {
 }
 
 static void set_status(const ProtobufCMessageDescriptor *type, void *resp, int status) {
-  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(type, "status");
+  const ProtobufCFieldDescriptor *f =
+      protobuf_c_message_descriptor_get_field_by_name(type, "status");
   *(int *)((char *)resp + f->offset) = status;
 }
 
@@ -237,25 +238,27 @@ void chat_reply(chat_channel *ch, chat_op *op, const chat_plan *plan) {
 
 /* ---- the declared methods ------------------------------------------------------ */
 
-/* A message on a loaded channel needs nothing stored: the reply step answers
- * it at once. False: queue it. */
-static bool speak_now(chat_plugin *p, chat_op *op) {
+/* A message on a loaded channel needs nothing stored: 0, the reply step
+ * answers it at once, or the failure to answer with. 1: queue it. */
+static int speak_now(chat_plugin *p, chat_op *op) {
   char key[sizeof(((chat_channel *)0)->key)];
   const chat_req *r = &op->req;
-  if (!stratus_name_fold_str(r->channel, key, sizeof(key))) return false;
+  int rc = 0;
+  if (!stratus_name_fold_str(r->channel, key, sizeof(key))) return 1;
   chat_channel *ch = chat_channel_find(p, r->realm, r->team, key);
-  if (!ch || ch->state != CHAT_READY) return false;
+  if (!ch || ch->state != CHAT_READY) return 1;
   int status = chat_check_speak(ch, r->actor, host->now_ms(p->ctx));
   const char *outcome[] = {status ? "refused" : "published"};
   op->fast_status = status;
   if (status == 0 && chat_publish_message(ch, r, r->actor) != 0) {
     outcome[0] = "dropped";
-    host->req_fail(op->rq, STRATUS_GRPC_UNAVAILABLE, "the event bus did not take the message");
+    rc = host->req_fail(op->rq, STRATUS_GRPC_UNAVAILABLE,
+                        "the event bus did not take the message");
   } else if (status == 0) {
     chat_touch(ch);
   }
   if (!p->stopped) host->metric_add(p->m_messages, outcome, 1);
-  return true;
+  return rc;
 }
 
 static int check(stratus_req *rq, const method *m, const void *request, chat_op *op) {
@@ -266,8 +269,9 @@ static int check(stratus_req *rq, const method *m, const void *request, chat_op 
   op->reply_type =
       protobuf_c_service_descriptor_get_method_by_name(&v1__chat_service__descriptor, m->name)
           ->output;
-  if (m->kind == CHAT_OP_MESSAGE && speak_now(p, op)) return 0;
-  int rc = chat_submit(p, op); /* op->req's strings point into the request */
+  int rc = m->kind == CHAT_OP_MESSAGE ? speak_now(p, op) : 1;
+  if (rc <= 0) return rc;
+  rc = chat_submit(p, op); /* op->req's strings point into the request */
   return rc == 0 ? STRATUS_LATER : rc;
 }
 
