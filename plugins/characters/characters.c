@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "guid.h"
+#include "pool.h"
 
 const stratus_host_api *chars_host;
 
@@ -38,14 +39,9 @@ static const stratus_config_key chars_keys[] = {
 
 /* ---- shared checks ------------------------------------------------------- */
 
-/* The one place that names a realm's pool, for work that is not a call. */
-static void realm_pool(char out[32], uint32_t realm) {
-  snprintf(out, 32, "characters.%u", realm);
-}
-
 int chars_realm_known(stratus_req *req, uint32_t realm) {
-  char pool[32];
-  realm_pool(pool, realm);
+  char pool[REALM_POOL_MAX];
+  realm_pool(pool, "characters", realm);
   if (realm == 0) return HOST->req_fail(req, STRATUS_GRPC_INVALID_ARGUMENT, "realmID is 0");
   if (!HOST->db_pool_exists(HOST->req_ctx(req), pool))
     return HOST->req_fail(req, STRATUS_GRPC_NOT_FOUND, "realm %u has no [db.%s]", realm, pool);
@@ -54,8 +50,8 @@ int chars_realm_known(stratus_req *req, uint32_t realm) {
 
 int chars_submit(chars *st, uint32_t realm, stratus_db_work work, stratus_db_done done,
                  void *job) {
-  char pool[32];
-  realm_pool(pool, realm);
+  char pool[REALM_POOL_MAX];
+  realm_pool(pool, "characters", realm);
   return HOST->db_submit(st->ctx, pool, work, done, job, NULL);
 }
 

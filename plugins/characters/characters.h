@@ -116,7 +116,7 @@ void chars_fill_short(const oc_char *c, uint32_t viewer,
 
 int chars_events_subscribe(chars *st);
 /* Publishes {"v","t","p"}; takes the payload reference. */
-void chars_publish(chars *st, const char *subject, int64_t type, json_t *payload);
+void chars_publish(chars *st, const char *subject, json_t *payload);
 json_t *chars_guid_array(const uint64_t *guids, size_t n);
 
 /* ---- notify.c: friends.status.changed ---------------------------------------- */

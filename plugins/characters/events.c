@@ -38,11 +38,9 @@ static json_t *parse(chars *st, const stratus_event *ev) {
 
 /* ---- publishing ------------------------------------------------------------------ */
 
-void chars_publish(chars *st, const char *subject, int64_t type, json_t *payload) {
-  char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
-  json_decref(payload);
-  int rc = text ? HOST->event_publish(st->ctx, subject, type, text) : STRATUS_ENOMEM;
-  free(text);
+/* The type, key order and value types come from the host's event catalogue. */
+void chars_publish(chars *st, const char *subject, json_t *payload) {
+  int rc = HOST->event_publish_json(st->ctx, subject, STRATUS_EVENT_CATALOGUE, payload);
   if (rc != 0)
     STRATUS_WARN(HOST, st->ctx, "publishing %s: %s", subject, stratus_strerror(rc));
   if (!st->stopped) {
@@ -199,7 +197,7 @@ static void publish_unhealthy(chars *st, uint32_t realm, const char *gw, const u
   json_object_set_new(p, "GatewayID", json_string(gw));
   json_object_set_new(p, "CharactersGUID", chars_guid_array(guids, n));
   json_object_set_new(p, "EventTimeUnixNano", json_integer(time));
-  chars_publish(st, "char.chars.unhealthy.gw", 1, p);
+  chars_publish(st, "char.chars.unhealthy.gw", p);
 }
 
 /* sr.gw.removed.unhealthy: only this gateway's characters go offline (a

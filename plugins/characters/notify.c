@@ -94,7 +94,7 @@ size_t notify_publish(chars *st, uint32_t realm, uint32_t low, uint8_t race, uin
     json_object_set_new(p, "Level", json_integer(level));
     json_object_set_new(p, "ClassID", json_integer(cls));
     json_object_set_new(p, "NotifyPlayers", chars_guid_array(guids, count));
-    chars_publish(st, "friends.status.changed", 1, p);
+    chars_publish(st, "friends.status.changed", p);
   }
   free(guids);
   return count;

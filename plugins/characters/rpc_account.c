@@ -38,9 +38,9 @@ static int read_check(stratus_req *req, const void *msg, void *job) {
 }
 
 static int read_work(stratus_db *db, stratus_req *req, void *job) {
-  static const stratus_col cols[] = {REQ_COL(V1__AccountData, type, "type"),
-                                     REQ_COL(V1__AccountData, time, "time"),
-                                     REQ_COL(V1__AccountData, data, "data")};
+  static const stratus_col cols[] = {STRATUS_COL(V1__AccountData, type, "type"),
+                                     STRATUS_COL(V1__AccountData, time, "time"),
+                                     STRATUS_COL(V1__AccountData, data, "data")};
   static const V1__AccountData tmpl = V1__ACCOUNT_DATA__INIT;
   account_job *j = job;
   stratus_rows *rows;

@@ -40,19 +40,19 @@ typedef struct login_job {
   "LEFT JOIN guild_member AS gm ON gm.guid = c.guid "
 
 static const stratus_col login_cols[] = {
-    REQ_COL(login_row, c.guid, "guid"), REQ_COL(login_row, c.accountid, "account"),
-    REQ_COL(login_row, c.name, "name"), REQ_COL(login_row, c.race, "race"),
-    REQ_COL(login_row, c.class_, "class"), REQ_COL(login_row, c.gender, "gender"),
-    REQ_COL(login_row, c.skin, "skin"), REQ_COL(login_row, c.face, "face"),
-    REQ_COL(login_row, c.hairstyle, "hairStyle"), REQ_COL(login_row, c.haircolor, "hairColor"),
-    REQ_COL(login_row, c.facialstyle, "facialStyle"), REQ_COL(login_row, c.level, "level"),
-    REQ_COL(login_row, c.zone, "zone"), REQ_COL(login_row, c.map, "map"),
-    REQ_COL(login_row, c.positionx, "position_x"), REQ_COL(login_row, c.positiony, "position_y"),
-    REQ_COL(login_row, c.positionz, "position_z"), REQ_COL(login_row, c.guildid, "guildid"),
-    REQ_COL(login_row, c.playerflags, "playerFlags"), REQ_COL(login_row, c.atlogin, "at_login"),
-    REQ_COL(login_row, c.petentry, "pet_entry"), REQ_COL(login_row, c.petmodelid, "pet_model"),
-    REQ_COL(login_row, c.petlevel, "pet_level"), REQ_COL(login_row, equipment, "equipmentCache"),
-    REQ_COL(login_row, c.banned, "banned"), REQ_COL(login_row, c.extraflags, "extra_flags"),
+    STRATUS_COL(login_row, c.guid, "guid"), STRATUS_COL(login_row, c.accountid, "account"),
+    STRATUS_COL(login_row, c.name, "name"), STRATUS_COL(login_row, c.race, "race"),
+    STRATUS_COL(login_row, c.class_, "class"), STRATUS_COL(login_row, c.gender, "gender"),
+    STRATUS_COL(login_row, c.skin, "skin"), STRATUS_COL(login_row, c.face, "face"),
+    STRATUS_COL(login_row, c.hairstyle, "hairStyle"), STRATUS_COL(login_row, c.haircolor, "hairColor"),
+    STRATUS_COL(login_row, c.facialstyle, "facialStyle"), STRATUS_COL(login_row, c.level, "level"),
+    STRATUS_COL(login_row, c.zone, "zone"), STRATUS_COL(login_row, c.map, "map"),
+    STRATUS_COL(login_row, c.positionx, "position_x"), STRATUS_COL(login_row, c.positiony, "position_y"),
+    STRATUS_COL(login_row, c.positionz, "position_z"), STRATUS_COL(login_row, c.guildid, "guildid"),
+    STRATUS_COL(login_row, c.playerflags, "playerFlags"), STRATUS_COL(login_row, c.atlogin, "at_login"),
+    STRATUS_COL(login_row, c.petentry, "pet_entry"), STRATUS_COL(login_row, c.petmodelid, "pet_model"),
+    STRATUS_COL(login_row, c.petlevel, "pet_level"), STRATUS_COL(login_row, equipment, "equipmentCache"),
+    STRATUS_COL(login_row, c.banned, "banned"), STRATUS_COL(login_row, c.extraflags, "extra_flags"),
 };
 
 static int login_work(stratus_db *db, stratus_req *req, void *job) {

@@ -27,11 +27,11 @@ typedef struct lookup_job {
 
 static int lookup_work(stratus_db *db, stratus_req *req, void *job) {
   static const stratus_col cols[] = {
-      REQ_COL(char_msg, charguid, "guid"),     REQ_COL(char_msg, accountid, "account"),
-      REQ_COL(char_msg, charname, "name"),     REQ_COL(char_msg, charrace, "race"),
-      REQ_COL(char_msg, charclass, "class"),   REQ_COL(char_msg, chargender, "gender"),
-      REQ_COL(char_msg, charlvl, "level"),     REQ_COL(char_msg, charzone, "zone"),
-      REQ_COL(char_msg, charmap, "map"),       REQ_COL(char_msg, charguildid, "guildid")};
+      STRATUS_COL(char_msg, charguid, "guid"),     STRATUS_COL(char_msg, accountid, "account"),
+      STRATUS_COL(char_msg, charname, "name"),     STRATUS_COL(char_msg, charrace, "race"),
+      STRATUS_COL(char_msg, charclass, "class"),   STRATUS_COL(char_msg, chargender, "gender"),
+      STRATUS_COL(char_msg, charlvl, "level"),     STRATUS_COL(char_msg, charzone, "zone"),
+      STRATUS_COL(char_msg, charmap, "map"),       STRATUS_COL(char_msg, charguildid, "guildid")};
   lookup_job *j = job;
   stratus_rows *rows;
   int rc = j->by_guid

@@ -221,7 +221,7 @@ static int add_friend_reply(stratus_req *req, void *job) {
     json_t *p = event_base(st, j);
     json_object_set_new(p, "FriendName", json_string(j->other_name));
     json_object_set_new(p, "Note", json_string(j->note));
-    chars_publish(st, "friends.friend.added", 2, p);
+    chars_publish(st, "friends.friend.added", p);
   }
   return HOST->req_reply(req, &resp->base);
 }
@@ -244,7 +244,7 @@ static int remove_friend_done(stratus_req *req, void *job) {
   social_job *j = job;
   chars *st = HOST->req_ud(req);
   if (j->changed || j->linked_changed)
-    chars_publish(st, "friends.friend.removed", 3, event_base(st, j));
+    chars_publish(st, "friends.friend.removed", event_base(st, j));
   return HOST->req_reply(req, NEW(req, remove_friend_response));
 }
 
@@ -272,7 +272,7 @@ static int set_note_done(stratus_req *req, void *job) {
                           j->player, j->other, j->other_realm);
   json_t *p = event_base(st, j);
   json_object_set_new(p, "Note", json_string(j->note));
-  chars_publish(st, "friends.note.updated", 4, p);
+  chars_publish(st, "friends.note.updated", p);
   return HOST->req_reply(req, NEW(req, set_friend_note_response));
 }
 

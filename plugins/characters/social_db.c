@@ -23,8 +23,8 @@
 
 /* Locks the player's characters row; false (and no error) if there is none. */
 static int lock_player(stratus_db *db, stratus_req *req, social_job *j, bool *found) {
-  static const stratus_col cols[] = {REQ_COL(social_job, player_race, "race"),
-                                     REQ_COL(social_job, account, "account")};
+  static const stratus_col cols[] = {STRATUS_COL(social_job, player_race, "race"),
+                                     STRATUS_COL(social_job, account, "account")};
   stratus_rows *rows;
   int rc = HOST->sql_exec(db,
                           "SELECT race, account FROM characters WHERE guid = ? AND "
@@ -44,9 +44,9 @@ static int player_not_found(stratus_req *req, const social_job *j) {
 
 /* The other character's race and name; *found false if it does not exist. */
 static int load_other(stratus_db *db, stratus_req *req, social_job *j, bool *found) {
-  static const stratus_col cols[] = {REQ_COL(social_job, other_race, "race"),
-                                     REQ_COL(social_job, other_name, "name"),
-                                     REQ_COL(social_job, other_account, "account")};
+  static const stratus_col cols[] = {STRATUS_COL(social_job, other_race, "race"),
+                                     STRATUS_COL(social_job, other_name, "name"),
+                                     STRATUS_COL(social_job, other_account, "account")};
   stratus_rows *rows;
   int rc = HOST->sql_exec(db,
                           "SELECT race, name, account FROM characters WHERE guid = ? "
@@ -192,10 +192,10 @@ static size_t merge_rows(social_row *rows, size_t n) {
 }
 
 int social_list_work(stratus_db *db, stratus_req *req, void *job) {
-  static const stratus_col cols[] = {REQ_COL(social_row, other, "friend"),
-                                     REQ_COL(social_row, flags, "flags"),
-                                     REQ_COL(social_row, note, "note"),
-                                     REQ_COL(social_row, account, "account")};
+  static const stratus_col cols[] = {STRATUS_COL(social_row, other, "friend"),
+                                     STRATUS_COL(social_row, flags, "flags"),
+                                     STRATUS_COL(social_row, note, "note"),
+                                     STRATUS_COL(social_row, account, "account")};
   social_job *j = job;
   stratus_rows *rows;
   bool found;

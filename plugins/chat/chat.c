@@ -43,12 +43,12 @@ static const stratus_config_key chat_keys[] = {
 static void queue_logout(chat_plugin *p, uint32_t realm, uint8_t team, const char *name,
                          uint64_t guid) {
   chat_op *op = calloc(1, sizeof(*op));
-  if (!op) return;
+  if (!op) return; /* internal: no call to answer */
   op->kind = CHAT_OP_LOGOUT;
   snprintf(op->channel_buf, sizeof(op->channel_buf), "%s", name);
   op->req = (chat_req){.realm = realm, .team = team, .actor = guid, .channel = op->channel_buf,
                        .password = ""};
-  chat_submit(p, op);
+  if (chat_submit(p, op) != 0) free(op);
 }
 
 static bool joining(const chat_channel *ch, uint64_t guid) {
@@ -95,16 +95,15 @@ static void logout_db_done(stratus_ctx *ctx, void *arg, int result, const char *
   free(j);
 }
 
-void chat_logout(chat_plugin *p, uint32_t realm, uint64_t guid) {
-  if (guid >> 32 == realm && realm != 0) guid &= 0xFFFFFFFFu;
+void chat_logout(chat_plugin *p, uint32_t realm, uint32_t guid) {
   if (guid == 0) return;
   logout_scan s = {realm, guid, NULL, 0, 0};
   twalk_r(p->channels, scan_node, &s);
   for (size_t i = 0; i < s.n; i++)
     queue_logout(p, realm, s.hits[i]->team, s.hits[i]->name, guid);
   free(s.hits);
-  char pool[32];
-  chat_pool_name(realm, pool, sizeof(pool));
+  char pool[REALM_POOL_MAX];
+  CHAT_POOL(pool, realm);
   if (realm == 0 || !host->db_pool_exists(p->ctx, pool)) return;
   chat_logout_job *j = calloc(1, sizeof(*j));
   if (!j) return;
@@ -153,7 +152,6 @@ static int chat_init(stratus_ctx *ctx, const void *config, void **state) {
   if (rc == 0) rc = chat_handlers_register(ctx, p);
   if (rc == 0) rc = host->presence_watch(ctx, on_presence, p);
   if (rc != 0) {
-    free(p->routes);
     free(p);
     return rc;
   }
@@ -174,7 +172,6 @@ static void chat_stop(stratus_ctx *ctx, void *state) {
 static void chat_destroy(stratus_ctx *ctx, void *state) {
   chat_plugin *p = state;
   chat_channels_free(p);
-  free(p->routes);
   free(p);
 }
 

@@ -22,6 +22,8 @@
 #include <stratus/proto/chat/chat.pb-c.h>
 #include <stratus/stratus.h>
 
+#include "pool.h"
+
 extern const stratus_host_api *chat_host;
 
 /* AzerothCore limits: MAX_CHANNEL_NAME_STR, MAX_CHANNEL_PASS_STR, player
@@ -83,7 +85,6 @@ typedef struct chat_plugin {
   size_t n_channels;
   int64_t n_members;       /* members of all loaded channels */
   char service_id[40];     /* ServiceID of joined/left events */
-  struct chat_route *routes; /* the RPC handlers' user data */
   stratus_metric *m_messages, *m_ops, *m_channels, *m_members;
 } chat_plugin;
 
@@ -109,6 +110,41 @@ typedef struct chat_rights {
   uint32_t *moderators;    /* account ids */
   size_t n_moderators;
 } chat_rights;
+
+/* Channel properties a decision sets (CREATE, PROPS). */
+typedef struct chat_props {
+  uint32_t dbc_id;
+  uint8_t flags;
+  bool announce, ownership, moderated;
+  char password[CHAT_PASSWORD_MAX + 1];
+  char name[CHAT_CHANNEL_NAME_MAX + 1];
+} chat_props;
+
+/* A channel read from the database. */
+typedef struct chat_loaded_member {
+  uint64_t guid;
+  uint8_t flags;
+  uint64_t seq;
+  char name[CHAT_PLAYER_NAME_BYTES + 1];
+} chat_loaded_member;
+
+typedef struct chat_load_job {
+  chat_plugin *plugin;
+  uint32_t realm;
+  uint8_t team;
+  char key[CHAT_CHANNEL_NAME_MAX * 2 + 1];
+  /* out */
+  bool stored, exists;
+  chat_props props;
+  uint32_t ac_id;
+  chat_loaded_member *members;
+  size_t n_members;
+  chat_ban *bans;
+  size_t n_bans;
+  chat_rights rights;
+  bool has_rights;
+  unsigned db_errno;
+} chat_load_job;
 
 typedef enum chat_channel_state {
   CHAT_LOADING,            /* the load job runs; operations wait */
@@ -143,6 +179,7 @@ typedef struct chat_channel {
   chat_op *head, *tail;    /* waiting operations, head runs */
   bool busy;               /* the head waits for a job or a lookup */
   uint64_t touched_ms;     /* last lastUsed update of a message */
+  chat_load_job load;      /* while CHAT_LOADING */
 } chat_channel;
 
 /* ---- operations --------------------------------------------------------- */
@@ -180,10 +217,25 @@ typedef struct chat_req {
   uint32_t language, chat_tag;
 } chat_req;
 
+typedef struct chat_lookup_job {
+  chat_channel *channel;   /* loop side only */
+  chat_lookup what;
+  uint64_t guid;           /* account lookups; the actor for ignores */
+  char name[CHAT_PLAYER_NAME_BYTES + 1];
+  bool resolve_name;       /* ONLINE: the characters plugin did not answer */
+  uint64_t target;         /* ONLINE: the resolved target */
+  /* out */
+  bool found, ignored;
+  uint64_t found_guid;
+  uint32_t race, account;
+  unsigned db_errno;
+} chat_lookup_job;
+
 struct chat_op {
   chat_op_kind kind;
-  stratus_call *call;      /* NULL for internal operations */
+  stratus_req *rq;         /* the call; NULL for internal operations (heap) */
   const ProtobufCMessageDescriptor *reply_type;
+  int fast_status;         /* a message answered without queueing */
   chat_req req;
   char target_fold[CHAT_PLAYER_NAME_BYTES + 1];
   char channel_buf[CHAT_CHANNEL_NAME_MAX + 1]; /* internal operations' channel name */
@@ -194,6 +246,7 @@ struct chat_op {
   uint8_t found_team;
   bool ignored;            /* the invited player ignores the actor */
   uint32_t account;        /* of the actor or target, 0 unknown */
+  chat_lookup_job lookup;  /* the lookup job while one runs */
   chat_op *next;
 };
 
@@ -229,15 +282,6 @@ typedef struct chat_event {
 
 #define CHAT_MAX_WRITES 6
 #define CHAT_MAX_EVENTS 6
-
-/* Channel properties a decision sets (CREATE, PROPS). */
-typedef struct chat_props {
-  uint32_t dbc_id;
-  uint8_t flags;
-  bool announce, ownership, moderated;
-  char password[CHAT_PASSWORD_MAX + 1];
-  char name[CHAT_CHANNEL_NAME_MAX + 1];
-} chat_props;
 
 typedef struct chat_plan {
   int status;              /* the response's Status value */
@@ -281,55 +325,32 @@ int chat_check_speak(chat_channel *ch, uint64_t sender, uint64_t now_ms);
 uint8_t chat_team_of_race(uint32_t race); /* 0 Alliance, 1 Horde, 2 unknown */
 
 /* ---- chat_queue.c ------------------------------------------------------- */
-/* Queue `op` on its channel (loading it first when needed). Takes op. */
-void chat_submit(chat_plugin *p, chat_op *op);
-void chat_op_free(chat_op *op);
+/* Queue `op` on its channel (loading it first when needed); takes op, or
+ * returns an error (op not queued: the caller still owns it). */
+int chat_submit(chat_plugin *p, chat_op *op);
+/* An operation dropped unanswered (the plugin is destroyed). */
+void chat_op_drop(chat_op *op);
 /* Logout: the player leaves every channel it is in. */
-void chat_logout(chat_plugin *p, uint32_t realm, uint64_t guid);
+void chat_logout(chat_plugin *p, uint32_t realm, uint32_t low);
 /* channels.lastUsed of a channel that had a message (at most once a minute). */
 void chat_touch(chat_channel *ch);
 /* Adds d to the members gauge. */
 void chat_members_delta(chat_plugin *p, int64_t d);
-/* Answer an operation with a gRPC failure and free it. */
+/* Answer an operation with a gRPC failure (an internal one is freed). */
 void chat_op_fail(chat_op *op, int grpc_status, const char *fmt, ...) STRATUS_PRINTF(3, 4);
 
 /* ---- chat_handlers.c ---------------------------------------------------- */
 int chat_handlers_register(stratus_ctx *ctx, chat_plugin *p);
+/* Answer op with plan's outcome (an internal one is freed). */
 void chat_reply(chat_channel *ch, chat_op *op, const chat_plan *plan);
-/* The pool of a realm ("characters.<realm>"). */
-void chat_pool_name(uint32_t realm, char *out, size_t size);
+/* The realm's characters pool. */
+#define CHAT_POOL(buf, realm) realm_pool((buf), "characters", (realm))
 
 /* ---- chat_events.c ------------------------------------------------------ */
 void chat_publish_plan(chat_channel *ch, const chat_plan *plan);
 int chat_publish_message(chat_channel *ch, const chat_req *req, uint64_t sender);
 
 /* ---- chat_sql.c (worker threads) ---------------------------------------- */
-
-/* A channel read from the database. */
-typedef struct chat_loaded_member {
-  uint64_t guid;
-  uint8_t flags;
-  uint64_t seq;
-  char name[CHAT_PLAYER_NAME_BYTES + 1];
-} chat_loaded_member;
-
-typedef struct chat_load_job {
-  chat_plugin *plugin;
-  uint32_t realm;
-  uint8_t team;
-  char key[CHAT_CHANNEL_NAME_MAX * 2 + 1];
-  /* out */
-  bool stored, exists;
-  chat_props props;
-  uint32_t ac_id;
-  chat_loaded_member *members;
-  size_t n_members;
-  chat_ban *bans;
-  size_t n_bans;
-  chat_rights rights;
-  bool has_rights;
-  unsigned db_errno;
-} chat_load_job;
 
 int chat_sql_load(stratus_db *db, void *job);
 
@@ -349,20 +370,6 @@ typedef struct chat_write_job {
 } chat_write_job;
 
 int chat_sql_write(stratus_db *db, void *job);
-
-typedef struct chat_lookup_job {
-  chat_channel *channel;   /* loop side only */
-  chat_lookup what;
-  uint64_t guid;           /* account lookups; the actor for ignores */
-  char name[CHAT_PLAYER_NAME_BYTES + 1];
-  bool resolve_name;       /* ONLINE: the characters plugin did not answer */
-  uint64_t target;         /* ONLINE: the resolved target */
-  /* out */
-  bool found, ignored;
-  uint64_t found_guid;
-  uint32_t race, account;
-  unsigned db_errno;
-} chat_lookup_job;
 
 int chat_sql_lookup(stratus_db *db, void *job);
 

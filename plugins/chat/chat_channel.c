@@ -58,7 +58,7 @@ static void channel_free(chat_channel *ch) {
   while (ch->head) {
     chat_op *op = ch->head;
     ch->head = op->next;
-    chat_op_free(op);
+    chat_op_drop(op);
   }
   chat_rights_clear(&ch->rights);
   free(ch->bans);

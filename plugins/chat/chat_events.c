@@ -19,15 +19,9 @@
 
 #define host chat_host
 
-enum { EV_MESSAGE = 2, EV_JOINED = 3, EV_LEFT = 4, EV_NOTIFY = 5 };
-
-static int publish(chat_channel *ch, const char *subject, int type, json_t *payload) {
-  char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
-  json_decref(payload);
-  if (!text) return STRATUS_ENOMEM;
-  int rc = host->event_publish(ch->plugin->ctx, subject, type, text);
-  free(text);
-  return rc;
+/* The type, key order and value types come from the host's event catalogue. */
+static int publish(chat_channel *ch, const char *subject, json_t *payload) {
+  return host->event_publish_json(ch->plugin->ctx, subject, STRATUS_EVENT_CATALOGUE, payload);
 }
 
 int chat_publish_message(chat_channel *ch, const chat_req *req, uint64_t sender) {
@@ -37,7 +31,7 @@ int chat_publish_message(chat_channel *ch, const chat_req *req, uint64_t sender)
                         "SenderGUID", (json_int_t)sender, "SenderName", req->actor_name,
                         "Language", (json_int_t)req->language, "Message", req->message,
                         "SenderChatTag", (json_int_t)req->chat_tag);
-  return publish(ch, "chat.gw.ALL.channel.message", EV_MESSAGE, p);
+  return publish(ch, "chat.gw.ALL.channel.message", p);
 }
 
 static json_t *membership(chat_channel *ch, const chat_event *e, const char *name) {
@@ -56,12 +50,12 @@ static int publish_event(chat_channel *ch, const chat_event *e) {
     const chat_member *m = chat_member_find(ch, e->target);
     p = membership(ch, e, m ? m->name : "");
     if (p) json_object_set_new(p, "PlayerFlags", json_integer(m ? m->flags : 0));
-    return publish(ch, "chat.gw.ALL.channel.joined", EV_JOINED, p);
+    return publish(ch, "chat.gw.ALL.channel.joined", p);
   }
   case CHAT_EV_LEFT:
     p = membership(ch, e, e->target_name);
     if (p) json_object_set_new(p, "Silent", json_boolean(e->silent));
-    return publish(ch, "chat.gw.ALL.channel.left", EV_LEFT, p);
+    return publish(ch, "chat.gw.ALL.channel.left", p);
   default:
     p = json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:s, s:I}",
                   "RealmID", (json_int_t)ch->realm, "ChannelName", ch->name,
@@ -71,7 +65,7 @@ static int publish_event(chat_channel *ch, const chat_event *e) {
                   "TargetName", e->target_name, "SecondGUID", (json_int_t)e->second,
                   "OldFlags", (json_int_t)e->old_flags, "NewFlags", (json_int_t)e->new_flags,
                   "ExtraData", "", "AffectsPlayer", (json_int_t)e->affects);
-    return publish(ch, "chat.gw.ALL.channel.notify", EV_NOTIFY, p);
+    return publish(ch, "chat.gw.ALL.channel.notify", p);
   }
 }
 

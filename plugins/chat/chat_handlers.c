@@ -1,9 +1,11 @@
 /*
- * The ChatService channel RPCs: each request is checked (malformed input is
- * a gRPC status, nothing is queued), normalized into a chat_req and queued
- * as an operation on its channel; the reply comes from chat_reply once the
- * operation is decided (and stored). SendChannelMessage on a loaded channel
- * is answered at once: it changes nothing that needs storing.
+ * The ChatService channel RPCs, declared methods without a pool: each
+ * method's check validates the request (malformed input is a gRPC status,
+ * nothing is queued), normalizes it into the operation (the method's job,
+ * in the call's arena) and queues it on its channel, taking the call over
+ * (STRATUS_LATER); chat_reply answers once the operation is decided (and
+ * stored). SendChannelMessage on a loaded channel is answered at once by
+ * the reply step: it changes nothing that needs storing.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,6 +13,8 @@
 #include <string.h>
 
 #include "chat.h"
+#include "guid.h"
+#include "req.h"
 
 #define host chat_host
 
@@ -62,35 +66,34 @@ static const char *str_or_empty(const char *s) { return s ? s : ""; }
 /* ---- input checks ------------------------------------------------------------- */
 
 /* INVALID_ARGUMENT "<what> <why>"; false, so checks chain with &&. */
-static bool fail(stratus_call *call, const char *what, const char *why) {
-  host->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "%s %s", what, why);
+static bool fail(stratus_req *rq, const char *what, const char *why) {
+  host->req_fail(rq, STRATUS_GRPC_INVALID_ARGUMENT, "%s %s", what, why);
   return false;
 }
 
-static bool check_guid(stratus_call *call, uint32_t realm, uint64_t *guid, const char *what) {
-  uint64_t realm_bits = *guid >> 32;
-  if (*guid == 0) return fail(call, what, "is 0");
-  if (realm != 0 && realm_bits != 0) {
-    if (realm_bits != realm)
-      return fail(call, what,
-                  "carries another realm than realmID");
-    *guid &= 0xFFFFFFFFu; /* a realm-scoped GUID of this realm: its low part */
-  }
+/* Realm 0 (PR #37's crossrealm scope) keeps the GUID whole; a realm's own
+ * realm-scoped GUID becomes its low part (plugins/common/guid.h). */
+static bool check_guid(stratus_req *rq, uint32_t realm, uint64_t *guid, const char *what) {
+  uint32_t r, low;
+  if (*guid == 0) return fail(rq, what, "is 0");
+  if (realm == 0) return true;
+  if (!guid_resolve(realm, *guid, &r, &low)) return fail(rq, what, "is not a player GUID");
+  if (r != realm) return fail(rq, what, "carries another realm than realmID");
+  *guid = low;
   return true;
 }
 
-static bool check_realm(stratus_ctx *ctx, stratus_call *call, uint32_t realm) {
-  char pool[32];
+static bool check_realm(stratus_req *rq, uint32_t realm) {
+  char pool[REALM_POOL_MAX];
   if (realm == 0) return true; /* PR #37's crossrealm scope, kept in memory */
-  chat_pool_name(realm, pool, sizeof(pool));
-  if (host->db_pool_exists(ctx, pool)) return true;
-  host->call_fail(call, STRATUS_GRPC_NOT_FOUND, "realm %" PRIu32 " has no [db.%s]", realm, pool);
+  if (host->db_pool_exists(host->req_ctx(rq), CHAT_POOL(pool, realm))) return true;
+  host->req_fail(rq, STRATUS_GRPC_NOT_FOUND, "realm %" PRIu32 " has no [db.%s]", realm, pool);
   return false;
 }
 
-static bool check_text(stratus_call *call, const char *what, const char *why) {
+static bool check_text(stratus_req *rq, const char *what, const char *why) {
   if (!why) return true;
-  return fail(call, what, why);
+  return fail(rq, what, why);
 }
 
 /* NULL when s can name a channel, else why not. `joining`: a join of a
@@ -105,42 +108,41 @@ static const char *check_channel_name(const char *s, bool joining) {
   return NULL;
 }
 
-static bool check_message(stratus_call *call, const chat_config *cfg, const chat_req *r) {
+static bool check_message(stratus_req *rq, const chat_config *cfg, const chat_req *r) {
   size_t len = strlen(r->message);
-  if (len == 0) return fail(call, "message", "is empty");
+  if (len == 0) return fail(rq, "message", "is empty");
   if ((int64_t)len > cfg->max_message) {
-    host->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT,
-                    "message is %zu bytes, more than max_message_length %" PRId64, len,
-                    cfg->max_message);
+    host->req_fail(rq, STRATUS_GRPC_INVALID_ARGUMENT,
+                   "message is %zu bytes, more than max_message_length %" PRId64, len,
+                   cfg->max_message);
     return false;
   }
   if (!stratus_utf8_valid(r->message, len, NULL))
-    return fail(call, "message", "is not valid UTF-8");
+    return fail(rq, "message", "is not valid UTF-8");
   if (r->chat_tag > 0xFF)
-    return fail(call, "senderChatTag", "exceeds 255");
-  return check_text(call, "senderName", stratus_name_check_player(r->actor_name));
+    return fail(rq, "senderChatTag", "exceeds 255");
+  return check_text(rq, "senderName", stratus_name_check_player(r->actor_name));
 }
 
-static bool check_shape(stratus_call *call, const chat_config *cfg, const method *m,
+static bool check_shape(stratus_req *rq, const chat_config *cfg, const method *m,
                         chat_req *r) {
   switch (m->shape) {
-  case SHAPE_TARGET: return check_text(call, "targetName", stratus_name_check_player(r->target));
+  case SHAPE_TARGET: return check_text(rq, "targetName", stratus_name_check_player(r->target));
   case SHAPE_PASSWORD:
   case SHAPE_JOIN:
     if (strlen(r->password) > CHAT_PASSWORD_MAX)
-      return fail(call, "password",
-                  "is longer than 31 bytes");
+      return fail(rq, "password", "is longer than 31 bytes");
     if (!stratus_utf8_valid(r->password, strlen(r->password), NULL))
-      return fail(call, "password", "is not valid UTF-8");
+      return fail(rq, "password", "is not valid UTF-8");
     return m->shape == SHAPE_PASSWORD ||
-           check_text(call, "playerName", stratus_name_check_player(r->actor_name));
-  case SHAPE_MESSAGE: return check_message(call, cfg, r);
+           check_text(rq, "playerName", stratus_name_check_player(r->actor_name));
+  case SHAPE_MESSAGE: return check_message(rq, cfg, r);
   default: return true;
   }
 }
 
-/* Fills r from the request; false when the call was already answered. */
-static bool parse(stratus_ctx *ctx, stratus_call *call, const chat_config *cfg, const method *m,
+/* Fills r from the request; false when a failure was recorded. */
+static bool parse(stratus_req *rq, const chat_config *cfg, const method *m,
                   const ProtobufCMessage *msg, chat_req *r) {
   memset(r, 0, sizeof(*r));
   r->realm = FIELD(msg, m->realm, uint32_t);
@@ -165,160 +167,141 @@ static bool parse(stratus_ctx *ctx, stratus_call *call, const chat_config *cfg, 
     r->chat_tag = s->senderchattag;
   }
   if (team < 0 || team > 2) {
-    host->call_fail(call, STRATUS_GRPC_INVALID_ARGUMENT, "teamID %d is not a TeamID", team);
+    host->req_fail(rq, STRATUS_GRPC_INVALID_ARGUMENT, "teamID %d is not a TeamID", team);
     return false;
   }
   r->team = (uint8_t)team;
   bool joining_custom = m->shape == SHAPE_JOIN && r->dbc_id == 0;
-  return check_guid(call, r->realm, &r->actor, m->shape == SHAPE_JOIN ? "playerGUID" : "GUID") &&
-         check_text(call, "channelName", check_channel_name(r->channel, joining_custom)) &&
-         check_shape(call, cfg, m, r) && check_realm(ctx, call, r->realm);
+  return check_guid(rq, r->realm, &r->actor, m->shape == SHAPE_JOIN ? "playerGUID" : "GUID") &&
+         check_text(rq, "channelName", check_channel_name(r->channel, joining_custom)) &&
+         check_shape(rq, cfg, m, r) && check_realm(rq, r->realm);
 }
 
 /* ---- replies ------------------------------------------------------------------ */
 
-static void reply_status(stratus_call *call, const ProtobufCMessageDescriptor *type, int status) {
-  union {
-    ProtobufCMessage base;
-    char bytes[256];
-    long double align;
-  } u;
-  protobuf_c_message_init(type, &u);
-  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(type, "status");
-  *(int *)((char *)&u + f->offset) = status;
-  host->call_reply(call, &u.base);
+/* Responses are built in the call's arena; an internal operation has no
+ * call and is freed instead. */
+static void answer(chat_op *op, const void *resp) {
+  if (op->rq) host->req_reply(op->rq, resp);
+  else free(op);
 }
 
-static void reply_join(chat_channel *ch, chat_op *op, int status) {
-  V1__JoinChannelResponse resp = V1__JOIN_CHANNEL_RESPONSE__INIT;
-  V1__ChannelInfo info = V1__CHANNEL_INFO__INIT;
-  resp.status = status;
-  if (status == 0) {
-    const chat_member *m = chat_member_find(ch, op->req.actor);
-    info.name = ch->name;
-    info.channelid = ch->dbc_id;
-    info.flags = ch->flags;
-    info.nummembers = (uint32_t)ch->n_members;
-    info.memberflags = m ? m->flags : 0;
-    resp.channel = &info;
-  }
-  host->call_reply(op->call, &resp.base);
+static void *response(chat_op *op) {
+  if (!op->rq) return NULL;
+  return req_message(host, op->rq, op->reply_type);
 }
 
-static void reply_list(chat_channel *ch, chat_op *op, int status) {
-  V1__GetChannelListResponse resp = V1__GET_CHANNEL_LIST_RESPONSE__INIT;
-  V1__ChannelMember *items = NULL, **ptrs = NULL;
-  resp.status = status;
+static void set_status(const ProtobufCMessageDescriptor *type, void *resp, int status) {
+  const ProtobufCFieldDescriptor *f =
+      protobuf_c_message_descriptor_get_field_by_name(type, "status");
+  *(int *)((char *)resp + f->offset) = status;
+}
+
+static void fill_join(chat_channel *ch, chat_op *op, V1__JoinChannelResponse *resp) {
+  V1__ChannelInfo *info = req_message(host, op->rq, &v1__channel_info__descriptor);
+  const chat_member *m = chat_member_find(ch, op->req.actor);
+  info->name = ch->name;
+  info->channelid = ch->dbc_id;
+  info->flags = ch->flags;
+  info->nummembers = (uint32_t)ch->n_members;
+  info->memberflags = m ? m->flags : 0;
+  resp->channel = info;
+}
+
+static void fill_list(chat_channel *ch, chat_op *op, V1__GetChannelListResponse *resp) {
   /* The core lists nobody in a channel whose rights forbid speaking. */
-  size_t n = status == 0 && !(ch->rights.flags & CHAT_RIGHT_CANT_SPEAK) ? ch->n_members : 0;
-  if (n) {
-    items = calloc(n, sizeof(*items));
-    ptrs = calloc(n, sizeof(*ptrs));
-    if (!items || !ptrs) {
-      free(items);
-      free(ptrs);
-      host->call_fail(op->call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-      return;
-    }
-    size_t i = 0;
-    for (chat_member *m = ch->first; m; m = m->next, i++) {
-      v1__channel_member__init(&items[i]);
-      items[i].guid = m->guid;
-      items[i].name = m->name;
-      items[i].flags = m->flags;
-      ptrs[i] = &items[i];
-    }
-    resp.n_members = n;
-    resp.members = ptrs;
+  size_t n = ch->rights.flags & CHAT_RIGHT_CANT_SPEAK ? 0 : ch->n_members, i = 0;
+  resp->members = host->req_alloc(op->rq, n * sizeof(*resp->members) + 1);
+  for (chat_member *m = ch->first; m && i < n; m = m->next, i++) {
+    V1__ChannelMember *item = req_message(host, op->rq, &v1__channel_member__descriptor);
+    item->guid = m->guid;
+    item->name = m->name;
+    item->flags = m->flags;
+    resp->members[i] = item;
   }
-  host->call_reply(op->call, &resp.base);
-  free(ptrs);
-  free(items);
+  resp->n_members = i;
 }
 
 void chat_reply(chat_channel *ch, chat_op *op, const chat_plan *plan) {
-  if (!op->call) return;
-  switch (op->kind) {
-  case CHAT_OP_JOIN: reply_join(ch, op, plan->status); break;
-  case CHAT_OP_LIST: reply_list(ch, op, plan->status); break;
-  case CHAT_OP_TOGGLE_MODERATION: {
-    V1__ToggleChannelModerationResponse r = V1__TOGGLE_CHANNEL_MODERATION_RESPONSE__INIT;
-    r.status = plan->status;
-    r.moderationenabled = plan->toggled;
-    host->call_reply(op->call, &r.base);
-    break;
+  void *resp = response(op);
+  if (resp) {
+    set_status(op->reply_type, resp, plan->status);
+    if (op->kind == CHAT_OP_JOIN && plan->status == 0) fill_join(ch, op, resp);
+    if (op->kind == CHAT_OP_LIST && plan->status == 0) fill_list(ch, op, resp);
+    if (op->kind == CHAT_OP_TOGGLE_MODERATION)
+      ((V1__ToggleChannelModerationResponse *)resp)->moderationenabled = plan->toggled;
+    if (op->kind == CHAT_OP_TOGGLE_ANNOUNCEMENTS)
+      ((V1__ToggleChannelAnnouncementsResponse *)resp)->announcementsenabled = plan->toggled;
   }
-  case CHAT_OP_TOGGLE_ANNOUNCEMENTS: {
-    V1__ToggleChannelAnnouncementsResponse r = V1__TOGGLE_CHANNEL_ANNOUNCEMENTS_RESPONSE__INIT;
-    r.status = plan->status;
-    r.announcementsenabled = plan->toggled;
-    host->call_reply(op->call, &r.base);
-    break;
-  }
-  default: reply_status(op->call, op->reply_type, plan->status);
-  }
+  answer(op, resp);
 }
 
-/* ---- handlers ---------------------------------------------------------------- */
+/* ---- the declared methods ------------------------------------------------------ */
 
-/* One per method and plugin instance (generations must not share them). */
-struct chat_route {
-  chat_plugin *plugin;
-  const method *method;
-  const ProtobufCMessageDescriptor *reply_type;
-};
-typedef struct chat_route route;
-
-/* A message on a loaded channel needs nothing stored: answer now. */
-static bool speak_now(chat_plugin *p, stratus_call *call, const route *rt, const chat_req *r) {
+/* A message on a loaded channel needs nothing stored: 0, the reply step
+ * answers it at once, or the failure to answer with. 1: queue it. */
+static int speak_now(chat_plugin *p, chat_op *op) {
   char key[sizeof(((chat_channel *)0)->key)];
-  if (!stratus_name_fold_str(r->channel, key, sizeof(key))) return false;
+  const chat_req *r = &op->req;
+  int rc = 0;
+  if (!stratus_name_fold_str(r->channel, key, sizeof(key))) return 1;
   chat_channel *ch = chat_channel_find(p, r->realm, r->team, key);
-  if (!ch || ch->state != CHAT_READY) return false;
+  if (!ch || ch->state != CHAT_READY) return 1;
   int status = chat_check_speak(ch, r->actor, host->now_ms(p->ctx));
   const char *outcome[] = {status ? "refused" : "published"};
+  op->fast_status = status;
   if (status == 0 && chat_publish_message(ch, r, r->actor) != 0) {
     outcome[0] = "dropped";
-    host->call_fail(call, STRATUS_GRPC_UNAVAILABLE, "the event bus did not take the message");
-  } else {
-    reply_status(call, rt->reply_type, status);
-    if (status == 0) chat_touch(ch);
+    rc = host->req_fail(op->rq, STRATUS_GRPC_UNAVAILABLE,
+                        "the event bus did not take the message");
+  } else if (status == 0) {
+    chat_touch(ch);
   }
   if (!p->stopped) host->metric_add(p->m_messages, outcome, 1);
-  return true;
+  return rc;
 }
 
-static void handle(stratus_ctx *ctx, stratus_call *call, const ProtobufCMessage *request,
-                   void *ud) {
-  const route *rt = ud;
-  chat_plugin *p = rt->plugin;
-  chat_req r;
-  if (!parse(ctx, call, p->config, rt->method, request, &r)) return;
-  if (rt->method->kind == CHAT_OP_MESSAGE && speak_now(p, call, rt, &r)) return;
-  chat_op *op = calloc(1, sizeof(*op));
-  if (!op) {
-    host->call_fail(call, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
-  op->kind = rt->method->kind;
-  op->call = call;
-  op->reply_type = rt->reply_type;
-  op->req = r; /* its strings point into the request, valid until the reply */
-  chat_submit(p, op);
+static int check(stratus_req *rq, const method *m, const void *request, chat_op *op) {
+  chat_plugin *p = host->req_ud(rq);
+  if (!parse(rq, p->config, m, request, &op->req)) return STRATUS_EFAILED;
+  op->kind = m->kind;
+  op->rq = rq;
+  op->reply_type =
+      protobuf_c_service_descriptor_get_method_by_name(&v1__chat_service__descriptor, m->name)
+          ->output;
+  int rc = m->kind == CHAT_OP_MESSAGE ? speak_now(p, op) : 1;
+  if (rc <= 0) return rc;
+  rc = chat_submit(p, op); /* op->req's strings point into the request */
+  return rc == 0 ? STRATUS_LATER : rc;
 }
+
+/* Only a message answered at once gets here. */
+static int reply_now(stratus_req *rq, void *job) {
+  chat_op *op = job;
+  void *resp = req_message(host, rq, op->reply_type);
+  set_status(op->reply_type, resp, op->fast_status);
+  return host->req_reply(rq, resp);
+}
+
+#define CHECK(i) \
+  static int check_##i(stratus_req *rq, const void *msg, void *job) { \
+    return check(rq, &methods[i], msg, job);                        \
+  }
+CHECK(0) CHECK(1) CHECK(2) CHECK(3) CHECK(4) CHECK(5) CHECK(6) CHECK(7)
+CHECK(8) CHECK(9) CHECK(10) CHECK(11) CHECK(12) CHECK(13) CHECK(14) CHECK(15)
+
+#define DECLARE(i) \
+  {.name = NULL, .job_size = sizeof(chat_op), .check = check_##i, .reply = reply_now}
 
 int chat_handlers_register(stratus_ctx *ctx, chat_plugin *p) {
-  const ProtobufCServiceDescriptor *svc = &v1__chat_service__descriptor;
-  size_t n = sizeof(methods) / sizeof(methods[0]);
-  route *routes = p->routes = calloc(n, sizeof(*routes));
-  if (!routes) return STRATUS_ENOMEM;
-  for (size_t i = 0; i < n; i++) {
-    const ProtobufCMethodDescriptor *md =
-        protobuf_c_service_descriptor_get_method_by_name(svc, methods[i].name);
-    if (!md || md->output->sizeof_message > 256) return STRATUS_EINVAL;
-    routes[i] = (route){p, &methods[i], md->output};
-    int rc = host->rpc_register(ctx, svc, methods[i].name, handle, &routes[i]);
-    if (rc != 0) return rc;
-  }
-  return 0;
+  stratus_method declared[] = {DECLARE(0),  DECLARE(1),  DECLARE(2),  DECLARE(3),
+                               DECLARE(4),  DECLARE(5),  DECLARE(6),  DECLARE(7),
+                               DECLARE(8),  DECLARE(9),  DECLARE(10), DECLARE(11),
+                               DECLARE(12), DECLARE(13), DECLARE(14), DECLARE(15)};
+  size_t n = sizeof(declared) / sizeof(declared[0]);
+  _Static_assert(sizeof(declared) / sizeof(declared[0]) == sizeof(methods) / sizeof(methods[0]),
+                 "one declaration per method");
+  for (size_t i = 0; i < n; i++) declared[i].name = methods[i].name;
+  return host->methods_register(ctx, &v1__chat_service__descriptor, declared, n,
+                                sizeof(declared[0]), p);
 }

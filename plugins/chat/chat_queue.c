@@ -34,22 +34,22 @@ static void count_op(chat_plugin *p, chat_op_kind kind, const char *outcome) {
   host->metric_add(p->m_ops, labels, 1);
 }
 
-void chat_op_free(chat_op *op) { free(op); }
-
-void chat_op_fail(chat_op *op, int grpc_status, const char *fmt, ...) {
-  if (op->call) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    host->call_fail(op->call, grpc_status, "%s", msg);
-  }
-  chat_op_free(op);
+/* A call's operation lives in its arena, which the host frees with it. */
+void chat_op_drop(chat_op *op) {
+  if (!op->rq) free(op);
 }
 
-void chat_pool_name(uint32_t realm, char *out, size_t size) {
-  snprintf(out, size, "characters.%" PRIu32, realm);
+void chat_op_fail(chat_op *op, int grpc_status, const char *fmt, ...) {
+  if (!op->rq) {
+    free(op);
+    return;
+  }
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  host->req_error(op->rq, host->req_fail(op->rq, grpc_status, "%s", msg));
 }
 
 /* A database failure as the caller sees it: the SDK's one mapping of codes
@@ -102,13 +102,11 @@ static void finish(chat_channel *ch, const chat_plan *plan, uint32_t ac_id) {
     count_op(p, op->kind, speak.status ? "refused" : "ok");
     if (speak.status == 0) chat_touch(ch);
     chat_reply(ch, op, &speak);
-    chat_op_free(op);
     return;
   }
   chat_publish_plan(ch, plan);
   count_op(p, op->kind, plan->status ? "refused" : "ok");
   chat_reply(ch, op, plan);
-  chat_op_free(op);
 }
 
 /* ---- channels.lastUsed after messages ---------------------------------------- */
@@ -122,10 +120,10 @@ void chat_touch(chat_channel *ch) {
   uint64_t now_ms = host->now_ms(ch->plugin->ctx);
   if (!ch->persist || !ch->ac_id || (ch->touched_ms && now_ms - ch->touched_ms < 60000)) return;
   chat_touch_job *j = malloc(sizeof(*j));
-  char pool[32];
-  if (!j) return;
+  char pool[REALM_POOL_MAX];
+  if (!j) return; /* a missed timestamp, as above */
   *j = (chat_touch_job){ch->ac_id, (uint32_t)time(NULL)};
-  chat_pool_name(ch->realm, pool, sizeof(pool));
+  CHAT_POOL(pool, ch->realm);
   if (host->db_submit(ch->plugin->ctx, pool, chat_sql_touch, touch_done, j, NULL) != 0) free(j);
   else ch->touched_ms = now_ms;
 }
@@ -154,8 +152,11 @@ static void write_done(stratus_ctx *ctx, void *arg, int result, const char *erro
 
 static bool start_write(chat_channel *ch, const chat_plan *plan) {
   chat_write_job *j = calloc(1, sizeof(*j));
-  char pool[32];
-  if (!j) return false;
+  char pool[REALM_POOL_MAX];
+  if (!j) {
+    fail_db(ch->plugin, pop(ch), ch, STRATUS_ENOMEM, 0, "");
+    return false;
+  }
   j->channel = ch;
   j->realm = ch->realm;
   j->team = ch->team;
@@ -169,7 +170,7 @@ static bool start_write(chat_channel *ch, const chat_plan *plan) {
       snprintf(j->names[i], sizeof(j->names[i]), "%s", plan->w[i].name);
       j->plan.w[i].name = j->names[i];
     }
-  chat_pool_name(ch->realm, pool, sizeof(pool));
+  CHAT_POOL(pool, ch->realm);
   int rc = host->db_submit(ch->plugin->ctx, pool, chat_sql_write, write_done, j, NULL);
   if (rc != 0) {
     free(j);
@@ -194,6 +195,7 @@ static void lookup_failed(chat_channel *ch, int result, unsigned db_errno, const
   run(ch);
 }
 
+/* The job is the head operation's own (op->lookup). */
 static void lookup_done(stratus_ctx *ctx, void *arg, int result, const char *error) {
   chat_lookup_job *j = arg;
   chat_channel *ch = j->channel;
@@ -212,18 +214,14 @@ static void lookup_done(stratus_ctx *ctx, void *arg, int result, const char *err
     ch->busy = false;
     run(ch);
   }
-  free(j);
 }
 
 static void submit_lookup(chat_channel *ch, chat_lookup_job *j) {
-  char pool[32];
-  chat_pool_name(ch->realm, pool, sizeof(pool));
+  char pool[REALM_POOL_MAX];
   j->channel = ch;
-  int rc = host->db_submit(ch->plugin->ctx, pool, chat_sql_lookup, lookup_done, j, NULL);
-  if (rc != 0) {
-    free(j);
-    lookup_failed(ch, rc, 0, "");
-  }
+  int rc = host->db_submit(ch->plugin->ctx, CHAT_POOL(pool, ch->realm), chat_sql_lookup,
+                           lookup_done, j, NULL);
+  if (rc != 0) lookup_failed(ch, rc, 0, "");
 }
 
 /* After the characters plugin answered: the ignore list (and, when it could
@@ -234,7 +232,7 @@ static void online_done(stratus_ctx *ctx, int status, const char *message,
   chat_channel *ch = oc->channel;
   chat_op *op = ch->head;
   const V1__CharacterOnlineByNameResponse *r = (const void *)response;
-  chat_lookup_job *j = calloc(1, sizeof(*j));
+  chat_lookup_job *j = &op->lookup;
   if (status == STRATUS_GRPC_OK) {
     op->found = r->character != NULL;
     if (op->found) {
@@ -245,29 +243,24 @@ static void online_done(stratus_ctx *ctx, int status, const char *message,
     STRATUS_DEBUG(host, ch->plugin->ctx, "CharacterOnlineByName: %s; using the database",
                   message);
   }
-  if (!j || ch->realm == 0 || (status == STRATUS_GRPC_OK && !op->found)) {
-    free(j);
+  if (ch->realm == 0 || (status == STRATUS_GRPC_OK && !op->found)) {
     op->asked = op->want; /* nothing more to learn */
     ch->busy = false;
-    free(oc);
     run(ch);
     return;
   }
+  *j = (chat_lookup_job){0};
   j->what = CHAT_LOOKUP_ONLINE;
   j->guid = op->req.actor;
   j->resolve_name = status != STRATUS_GRPC_OK;
   j->target = op->found_guid;
   snprintf(j->name, sizeof(j->name), "%s", oc->name);
-  free(oc);
   submit_lookup(ch, j);
 }
 
+/* Only an invite (a call) looks a player up online: oc lives in its arena. */
 static void start_online_lookup(chat_channel *ch, chat_op *op) {
-  online_call *oc = calloc(1, sizeof(*oc));
-  if (!oc) {
-    lookup_failed(ch, STRATUS_ENOMEM, 0, "out of memory");
-    return;
-  }
+  online_call *oc = host->req_alloc(op->rq, sizeof(*oc));
   oc->channel = ch;
   stratus_name_form_str(op->req.target, oc->name, sizeof(oc->name));
   v1__character_online_by_name_request__init(&oc->req);
@@ -276,10 +269,7 @@ static void start_online_lookup(chat_channel *ch, chat_op *op) {
   stratus_call_opts opts = {sizeof(opts), 0, ch->plugin->config->lookup_timeout_ms, NULL};
   int rc = host->rpc_call(ch->plugin->ctx, &v1__characters_service__descriptor,
                           "CharacterOnlineByName", &oc->req.base, &opts, online_done, oc);
-  if (rc != 0) {
-    free(oc);
-    lookup_failed(ch, rc, 0, "");
-  }
+  if (rc != 0) lookup_failed(ch, rc, 0, "");
 }
 
 /* Returns true when the lookup was answered at once (no database). */
@@ -295,12 +285,8 @@ static bool start_lookup(chat_channel *ch, chat_op *op) {
     ch->busy = false;
     return true;
   }
-  chat_lookup_job *j = calloc(1, sizeof(*j));
-  if (!j) {
-    lookup_failed(ch, STRATUS_ENOMEM, 0, "out of memory");
-    return false;
-  }
-  j->what = op->want;
+  chat_lookup_job *j = &op->lookup;
+  *j = (chat_lookup_job){.what = op->want};
   j->guid = op->want == CHAT_LOOKUP_TARGET_ACCOUNT ? t->guid : op->req.actor;
   stratus_name_form_str(op->req.target ? op->req.target : "", j->name, sizeof(j->name));
   submit_lookup(ch, j);
@@ -372,32 +358,29 @@ static void fill_from(chat_channel *ch, chat_load_job *j) {
   chat_members_delta(ch->plugin, (int64_t)ch->n_members);
 }
 
-static void free_load_job(chat_load_job *j) {
+static void clear_load_job(chat_load_job *j) {
   free(j->members);
   free(j->bans);
   chat_rights_clear(&j->rights);
-  free(j);
+  *j = (chat_load_job){0};
 }
 
 static void load_done(stratus_ctx *ctx, void *arg, int result, const char *error) {
   chat_load_job *j = arg;
   chat_plugin *p = j->plugin;
   chat_channel *ch = chat_channel_find(p, j->realm, j->team, j->key);
-  if (!ch) { /* cannot happen: a loading channel is never forgotten */
-    free_load_job(j);
-    return;
-  }
+  if (!ch) return; /* cannot happen: a loading channel is never forgotten */
   if (result != 0) {
     STRATUS_WARN(host, p->ctx, "realm %" PRIu32 " channel '%s': loading failed: %s (%s)",
                  ch->realm, ch->name, stratus_err_name(result), error);
     while (ch->head) fail_db(p, pop(ch), ch, result, j->db_errno, error);
-    free_load_job(j);
+    clear_load_job(j);
     chat_channel_forget(ch);
     update_gauges(p);
     return;
   }
   fill_from(ch, j);
-  free_load_job(j);
+  clear_load_job(j);
   ch->state = CHAT_READY;
   run(ch);
 }
@@ -411,41 +394,31 @@ static void start_load(chat_channel *ch) {
     run(ch);
     return;
   }
-  chat_load_job *j = calloc(1, sizeof(*j));
-  char pool[32];
-  if (!j) {
-    while (ch->head) chat_op_fail(pop(ch), STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    chat_channel_forget(ch);
-    return;
-  }
+  chat_load_job *j = &ch->load;
+  char pool[REALM_POOL_MAX];
   j->plugin = ch->plugin;
   j->realm = ch->realm;
   j->team = ch->team;
   snprintf(j->key, sizeof(j->key), "%s", ch->key);
-  chat_pool_name(ch->realm, pool, sizeof(pool));
+  CHAT_POOL(pool, ch->realm);
   int rc = host->db_submit(ch->plugin->ctx, pool, chat_sql_load, load_done, j, NULL);
   if (rc != 0) {
-    free_load_job(j);
+    clear_load_job(j);
     while (ch->head) fail_db(ch->plugin, pop(ch), ch, rc, 0, "");
     chat_channel_forget(ch);
     update_gauges(ch->plugin);
   }
 }
 
-void chat_submit(chat_plugin *p, chat_op *op) {
+int chat_submit(chat_plugin *p, chat_op *op) {
   char key[sizeof(((chat_channel *)0)->key)];
-  if (!stratus_name_fold_str(op->req.channel, key, sizeof(key))) {
-    chat_op_fail(op, STRATUS_GRPC_INVALID_ARGUMENT, "channelName is not valid UTF-8");
-    return;
-  }
+  if (!stratus_name_fold_str(op->req.channel, key, sizeof(key))) return STRATUS_EINVAL;
   if (op->req.target)
     stratus_name_fold_str(op->req.target, op->target_fold, sizeof(op->target_fold));
   chat_channel *ch = chat_channel_find(p, op->req.realm, op->req.team, key);
   bool fresh = !ch;
-  if (fresh && !(ch = chat_channel_new(p, op->req.realm, op->req.team, key, op->req.channel))) {
-    chat_op_fail(op, STRATUS_GRPC_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
+  if (fresh && !(ch = chat_channel_new(p, op->req.realm, op->req.team, key, op->req.channel)))
+    return STRATUS_ENOMEM;
   if (ch->tail) ch->tail->next = op; else ch->head = op;
   ch->tail = op;
   if (fresh) {
@@ -454,4 +427,5 @@ void chat_submit(chat_plugin *p, chat_op *op) {
   } else {
     run(ch);
   }
+  return 0;
 }

@@ -17,11 +17,9 @@
 
 /* ---- publishing -------------------------------------------------------------------- */
 
-void realid_publish(realid *st, const char *subject, int64_t type, json_t *payload) {
-  char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
-  json_decref(payload);
-  int rc = text ? HOST->event_publish(st->ctx, subject, type, text) : STRATUS_ENOMEM;
-  free(text);
+/* The type, key order and value types come from the host's event catalogue. */
+void realid_publish(realid *st, const char *subject, json_t *payload) {
+  int rc = HOST->event_publish_json(st->ctx, subject, STRATUS_EVENT_CATALOGUE, payload);
   if (rc != 0) STRATUS_WARN(HOST, st->ctx, "publishing %s: %s", subject, stratus_strerror(rc));
   if (!st->stopped) {
     const char *labels[] = {subject, rc == 0 ? "ok" : stratus_err_name(rc)};
@@ -93,7 +91,7 @@ static void publish_group(realid *st, const listener *ls, size_t n, uint32_t rea
   json_object_set_new(p, "Level", json_integer(level));
   json_object_set_new(p, "ClassID", json_integer(cls));
   json_object_set_new(p, "NotifyPlayers", guids);
-  realid_publish(st, "friends.status.changed", 1, p);
+  realid_publish(st, "friends.status.changed", p);
 }
 
 typedef struct listeners {

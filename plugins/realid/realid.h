@@ -144,7 +144,7 @@ int realid_watch_presence(realid *st);
  * of `only`, when not 0) that (realm, low) changed status. */
 void realid_broadcast(realid *st, uint32_t account, uint32_t only, uint32_t realm, uint32_t low,
                       uint8_t status, uint32_t zone, uint32_t level, uint32_t cls);
-void realid_publish(realid *st, const char *subject, int64_t type, json_t *payload);
+void realid_publish(realid *st, const char *subject, json_t *payload);
 
 /* ---- realid.c ------------------------------------------------------------------------ */
 void realid_reload_friends(realid *st);

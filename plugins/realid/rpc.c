@@ -133,7 +133,7 @@ static answer friend_answer(realid *st, rid_job *j) {
     json_object_set_new(p, "FriendGUID", json_integer((json_int_t)a.friend_guid));
     json_object_set_new(p, "FriendName", json_string(online ? rep.name : ""));
     json_object_set_new(p, "Note", json_string(j->note));
-    realid_publish(st, "friends.friend.added", 2, p);
+    realid_publish(st, "friends.friend.added", p);
     if (realid_online(st, j->realm, j->low, &me)) /* the other side sees its new friend */
       realid_broadcast(st, j->account, j->other, j->realm, j->low, 1, me.zone, me.level, me.cls);
   }
@@ -181,8 +181,8 @@ static int request_reply(stratus_req *req, void *job) {
   return HOST->req_reply(req, &resp->base);
 }
 
-/* The part of a request that needs presence, then the auth database (its
- * pool is configured, so the check submits the work itself). */
+/* The part of a request that needs presence; then the work runs on the
+ * configured auth pool. */
 static int proceed(stratus_req *req, rid_job *j) {
   realid *st = HOST->req_ud(req);
   int rc = caller_check(st, req, j);
@@ -191,9 +191,7 @@ static int proceed(stratus_req *req, rid_job *j) {
     return HOST->req_fail(req, STRATUS_GRPC_RESOURCE_EXHAUSTED,
                           "account %u sent %lld Real ID requests this hour; try again later",
                           j->account, (long long)st->cfg->max_requests_per_hour);
-  rc = HOST->req_submit(req, st->cfg->auth_pool, store_request_work, request_reply,
-                        STRATUS_METHOD_TXN);
-  return rc != 0 ? rc : STRATUS_LATER;
+  return HOST->req_use_pool(req, st->cfg->auth_pool);
 }
 
 /* ---- checks ------------------------------------------------------------------------ */
@@ -236,21 +234,19 @@ static int are_friends_check(stratus_req *req, const void *msg, void *job) {
     return are_friends_reply(req, job);
   j->account = in->accountid;
   j->other = in->friendaccountid;
-  int rc = HOST->req_submit(req, st->cfg->auth_pool, store_check_work, are_friends_reply, 0);
-  return rc != 0 ? rc : STRATUS_LATER;
+  return HOST->req_use_pool(req, st->cfg->auth_pool);
 }
 
-/* No static pool: each check submits to the configured auth_pool. */
-static int answered_by_check(stratus_req *req, void *job) { return STRATUS_EPLUGIN; }
+/* The auth pool is configured (auth_pool): each check picks it. */
 
 int realid_register_methods(realid *st) {
   static const stratus_method methods[] = {
-      {.name = "AddRealIDFriendByEmail", .job_size = sizeof(rid_job), .check = add_check,
-       .reply = answered_by_check},
-      {.name = "AcceptRealIDFriend", .job_size = sizeof(rid_job), .check = accept_check,
-       .reply = answered_by_check},
+      {.name = "AddRealIDFriendByEmail", .flags = STRATUS_METHOD_TXN, .job_size = sizeof(rid_job),
+       .check = add_check, .work = store_request_work, .reply = request_reply},
+      {.name = "AcceptRealIDFriend", .flags = STRATUS_METHOD_TXN, .job_size = sizeof(rid_job),
+       .check = accept_check, .work = store_request_work, .reply = request_reply},
       {.name = "AreRealIDFriends", .job_size = sizeof(rid_job), .check = are_friends_check,
-       .reply = answered_by_check},
+       .work = store_check_work, .reply = are_friends_reply},
   };
   return HOST->methods_register(st->ctx, &v1__characters_service__descriptor, methods,
                                 sizeof(methods) / sizeof(methods[0]), sizeof(stratus_method), st);

@@ -18,7 +18,6 @@
 
 #define host whisper_host
 
-enum { EV_INCOMING_WHISPER = 1 };
 
 /* The call's job: the sender's low GUID, and the receiver once found. */
 typedef struct whisper_job {
@@ -60,10 +59,7 @@ static int deliver(stratus_req *req, const whisper_job *j) {
       "SenderChatTag", (json_int_t)in->senderchattag, "ReceiverRealmID", (json_int_t)to->realm,
       "ReceiverGUID", (json_int_t)to->guid, "ReceiverName", to->name,
       "Language", (json_int_t)in->language, "Msg", in->msg);
-  char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-  json_decref(o);
-  int rc = text ? host->event_publish(p->ctx, subject, EV_INCOMING_WHISPER, text) : STRATUS_ENOMEM;
-  free(text);
+  int rc = host->event_publish_json(p->ctx, subject, STRATUS_EVENT_CATALOGUE, o);
   if (rc != 0) {
     whisper_count(p, "dropped");
     return host->req_fail(req, STRATUS_GRPC_UNAVAILABLE,
