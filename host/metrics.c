@@ -158,10 +158,18 @@ static series *get_series(stratus_metric *m, const char *const *values) {
   return s;
 }
 
-void metrics_add(stratus_metric *m, const char *const *values, double v) {
-  if (!m || m->kind == STRATUS_METRIC_HISTOGRAM) return;
+metric_series *metrics_series(stratus_metric *m, const char *const *values) {
+  return m ? get_series(m, values) : NULL;
+}
+
+void metrics_series_add(stratus_metric *m, metric_series *s, double v) {
+  if (!m || !s || m->kind == STRATUS_METRIC_HISTOGRAM) return;
   if (m->kind == STRATUS_METRIC_COUNTER && !(v >= 0)) return;
-  get_series(m, values)->value += v;
+  s->value += v;
+}
+
+void metrics_add(stratus_metric *m, const char *const *values, double v) {
+  if (m && m->kind != STRATUS_METRIC_HISTOGRAM) metrics_series_add(m, get_series(m, values), v);
 }
 
 void metrics_set(stratus_metric *m, const char *const *values, double v) {
@@ -170,8 +178,12 @@ void metrics_set(stratus_metric *m, const char *const *values, double v) {
 }
 
 void metrics_observe(stratus_metric *m, const char *const *values, double v) {
-  if (!m || m->kind != STRATUS_METRIC_HISTOGRAM || isnan(v)) return;
-  series *s = get_series(m, values);
+  if (m && m->kind == STRATUS_METRIC_HISTOGRAM && !isnan(v))
+    metrics_series_observe(m, get_series(m, values), v);
+}
+
+void metrics_series_observe(stratus_metric *m, metric_series *s, double v) {
+  if (!m || !s || m->kind != STRATUS_METRIC_HISTOGRAM || isnan(v)) return;
   for (size_t i = 0; i < m->nbounds; i++)
     if (v <= m->bounds[i]) {
       s->buckets[i]++;

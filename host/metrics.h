@@ -20,6 +20,14 @@ void metrics_unref(stratus_metric *m);
 void metrics_add(stratus_metric *m, const char *const *values, double v);
 void metrics_set(stratus_metric *m, const char *const *values, double v);
 void metrics_observe(stratus_metric *m, const char *const *values, double v);
+/* A series resolved once, for hot paths that must not build a key per
+ * update: the family's, valid until the family is freed (host families:
+ * until metrics_shutdown). */
+typedef struct series metric_series;
+metric_series *metrics_series(stratus_metric *m, const char *const *values);
+void metrics_series_add(stratus_metric *m, metric_series *s, double v);
+void metrics_series_observe(stratus_metric *m, metric_series *s, double v);
+
 /* Current value of a counter or gauge series (0 if absent); for tests. */
 double metrics_value(stratus_metric *m, const char *const *values);
 

@@ -9,10 +9,23 @@
 #include "instance.h"
 #include "rpc.h"
 
+#include "metrics.h"
+
+#define RPC_STATUS_CODES 17
+
+/* A path's one copy and its metric series, resolved on first use so that a
+ * finished call counts itself without building a label key. */
+typedef struct rpc_path {
+  char *text;
+  metric_series *requests[RPC_STATUS_CODES]; /* by gRPC status */
+  metric_series *duration;
+} rpc_path;
+
 /* A method a plugin instance registered. */
 typedef struct route {
   inst_reg reg;
   const char *path; /* interned "/v1.GuidService/GetGUIDPool" */
+  rpc_path *series;
   const ProtobufCMethodDescriptor *method;
   stratus_rpc_handler handler;
   void *ud;
@@ -25,6 +38,7 @@ struct stratus_call {
   stratus_ctx *ctx; /* the serving instance, held until finished */
   const ProtobufCMethodDescriptor *method;
   const char *path;
+  rpc_path *series;
   ProtobufCMessage *request;
   bool owns_request;
   uint64_t start_ns;

@@ -25,7 +25,7 @@
 #include "util.h"
 
 static hashmap routes;   /* path -> active route */
-static hashmap interned; /* path -> its one copy */
+static hashmap interned; /* path -> rpc_path */
 static stratus_metric *requests_total, *duration, *inflight_gauge, *conns_open,
     *conns_total, *rejected_total, *timed_out_total;
 static long inflight;
@@ -40,11 +40,17 @@ const char *grpc_status_name(int status) {
   return status >= 0 && status <= 16 ? status_names[status] : "UNKNOWN";
 }
 
-const char *rpc_intern(const char *path) {
-  char *p = hm_get(&interned, path);
-  if (!p) hm_put(&interned, path, p = xstrdup(path));
+static rpc_path *path_get(const char *path) {
+  rpc_path *p = hm_get(&interned, path);
+  if (!p) {
+    p = xcalloc(1, sizeof(*p));
+    p->text = xstrdup(path);
+    hm_put(&interned, path, p);
+  }
   return p;
 }
+
+const char *rpc_intern(const char *path) { return path_get(path)->text; }
 
 void rpc_init(void) {
   static const char *const method_code[] = {"method", "code", NULL};
@@ -105,7 +111,10 @@ void rpc_shutdown(void) {
   hm_free(&routes);
   size_t it = 0;
   void *p;
-  while (hm_next(&interned, &it, NULL, &p)) free(p);
+  while (hm_next(&interned, &it, NULL, &p)) {
+    free(((rpc_path *)p)->text);
+    free(p);
+  }
   hm_free(&interned);
 }
 
@@ -166,7 +175,8 @@ int api_rpc_register(stratus_ctx *ctx, const ProtobufCServiceDescriptor *service
       protobuf_c_service_descriptor_get_method_by_name(service, method);
   if (!m) return STRATUS_ENOENT;
   char *path = xasprintf("/%s/%s", service->name, m->name);
-  const char *interned_path = rpc_intern(path);
+  rpc_path *series = path_get(path);
+  const char *interned_path = series->text;
   free(path);
   route *current = hm_get(&routes, interned_path);
   if ((current && strcmp(current->reg.ctx->name, ctx->name) != 0) ||
@@ -176,7 +186,8 @@ int api_rpc_register(stratus_ctx *ctx, const ProtobufCServiceDescriptor *service
     return STRATUS_EEXIST;
   }
   route *rt = xcalloc(1, sizeof(*rt));
-  *rt = (route){.path = interned_path, .method = m, .handler = handler, .ud = ud};
+  *rt = (route){.path = interned_path, .series = series, .method = m, .handler = handler,
+                .ud = ud};
   inst_reg_add(ctx, &rt->reg, &route_ops);
   return 0;
 }
@@ -188,6 +199,7 @@ stratus_call *rpc_call_new(route *r, ProtobufCMessage *request, bool owns) {
   call->ctx = r->reg.ctx;
   call->method = r->method;
   call->path = r->path;
+  call->series = r->series;
   call->request = request;
   call->owns_request = owns;
   call->start_ns = clock_mono_ns();
@@ -200,10 +212,17 @@ void rpc_serve(route *r, stratus_call *call) {
   r->handler(call->ctx, call, call->request, r->ud);
 }
 
+static void count_call(rpc_path *p, int status, uint64_t start_ns) {
+  int code = status >= 0 && status < RPC_STATUS_CODES ? status : GRPC_UNKNOWN;
+  const char *labels[] = {p->text, grpc_status_name(code)};
+  if (!p->requests[code]) p->requests[code] = metrics_series(requests_total, labels);
+  if (!p->duration) p->duration = metrics_series(duration, labels);
+  metrics_series_add(requests_total, p->requests[code], 1);
+  metrics_series_observe(duration, p->duration, (double)(clock_mono_ns() - start_ns) / 1e9);
+}
+
 static void finish(stratus_call *call, int status) {
-  const char *labels[] = {call->path, grpc_status_name(status)};
-  metrics_add(requests_total, labels, 1);
-  metrics_observe(duration, labels, (double)(clock_mono_ns() - call->start_ns) / 1e9);
+  count_call(call->series, status, call->start_ns);
   if (call->owns_request) protobuf_c_message_free_unpacked(call->request, NULL);
   inflight--;
   inst_release(call->ctx);

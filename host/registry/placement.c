@@ -20,24 +20,29 @@ typedef struct candidates {
   bool owner_degraded;  /* a server handling the map is degraded */
   game_server **list;
   size_t n, cap;
+  game_server *local[16];
 } candidates;
 
+/* Candidates live in a caller's array unless they outgrow it. */
 static void add(candidates *c, game_server *gs) {
-  grow_array((void **)&c->list, &c->cap, c->n + 1, sizeof(game_server *));
+  if (c->n == c->cap) {
+    game_server **grown = xcalloc(c->cap * 2, sizeof(game_server *));
+    memcpy(grown, c->list, c->n * sizeof(game_server *));
+    if (c->list != c->local) free(c->list);
+    c->list = grown;
+    c->cap *= 2;
+  }
   c->list[c->n++] = gs;
 }
 
-static int gather(game_server *gs, void *ud) {
-  candidates *c = ud;
-  if (gs->crossrealm || gs->realm_id != c->realm || !registry_can_handle(gs, c->map))
-    return 0;
+/* gs takes the map (it comes from the index); degraded ones are counted. */
+static void gather(candidates *c, game_server *gs) {
   if (gs->health.degraded) {
     c->owner_degraded = true;
-    return 0;
+    return;
   }
   if (gs->available.n) c->explicit_owner = true;
   add(c, gs);
-  return 0;
 }
 
 /* Explicit owners that admit players win over all-map servers. */
@@ -108,33 +113,25 @@ static game_server *choose(candidates *c, uint32_t group, const char *preferred)
 game_server *registry_place(uint32_t realm, uint32_t map, uint32_t group,
                             const char *preferred) {
   candidates c = {.realm = realm, .map = map};
+  c.list = c.local;
+  c.cap = ARRAY_LEN(c.local);
   registry_store *st = registry_state();
-  st->gs_each(st, gather, &c);
+  size_t n;
+  game_server *const *servers = st->gs_for_map(st, realm, false, map, &n);
+  for (size_t i = 0; i < n; i++) gather(&c, servers[i]);
   keep_explicit_owners(&c);
   game_server *gs = choose(&c, group, preferred);
-  free(c.list);
+  if (c.list != c.local) free(c.list);
   return gs;
 }
 
-typedef struct crossrealm_query {
-  uint32_t map;
-  game_server **out;
-  size_t cap, n;
-} crossrealm_query;
-
-static int gather_crossrealm(game_server *gs, void *ud) {
-  crossrealm_query *q = ud;
-  if (gs->crossrealm && !gs->health.degraded && registry_can_handle(gs, q->map) &&
-      q->n < q->cap)
-    q->out[q->n++] = gs;
-  return 0;
-}
-
 size_t registry_crossrealm_for_map(uint32_t map, game_server **out, size_t cap) {
-  crossrealm_query q = {map, out, cap, 0};
   registry_store *st = registry_state();
-  st->gs_each(st, gather_crossrealm, &q);
-  return q.n;
+  size_t n, found = 0;
+  game_server *const *servers = st->gs_for_map(st, 0, true, map, &n);
+  for (size_t i = 0; i < n && found < cap; i++)
+    if (!servers[i]->health.degraded) out[found++] = servers[i];
+  return found;
 }
 
 int registry_bind_group(uint32_t realm, uint32_t group, uint32_t map,

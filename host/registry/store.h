@@ -79,6 +79,11 @@ struct registry_store {
   void (*gs_remove)(registry_store *st, const char *id);
   /* Visit servers; fn returns non-zero to stop. */
   void (*gs_each)(registry_store *st, int (*fn)(game_server *gs, void *ud), void *ud);
+  /* Servers that take map now (assigned, not pending) of a realm, or the
+   * crossrealm ones (realm ignored), in ID order: the store's array, valid
+   * until the next put or remove of a game server. */
+  game_server *const *(*gs_for_map)(registry_store *st, uint32_t realm, bool crossrealm,
+                                    uint32_t map, size_t *n);
 
   gateway *(*gw_find)(registry_store *st, const char *id);
   void (*gw_put)(registry_store *st, gateway *gw);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gs_index.h"
 #include "hashmap.h"
 #include "store.h"
 #include "util.h"
@@ -33,6 +34,7 @@ typedef struct records {
 typedef struct mem_store {
   registry_store base;
   records servers, gateways, mms;
+  gs_index routes;
   hashmap layers, bindings;
 } mem_store;
 
@@ -153,8 +155,18 @@ static void free_gw(void *p) { gateway_free(p); }
 static void free_mm(void *p) { mm_server_free(p); }
 
 static game_server *gs_find(registry_store *st, const char *id) { return hm_get(&MEM(st)->servers.by_id, id); }
-static void gs_put(registry_store *st, game_server *gs) { rec_put(&MEM(st)->servers, gs->id, gs, free_gs); }
-static void gs_remove(registry_store *st, const char *id) { rec_del(&MEM(st)->servers, id, free_gs); }
+static void gs_put(registry_store *st, game_server *gs) {
+  rec_put(&MEM(st)->servers, gs->id, gs, free_gs);
+  gs_index_update(&MEM(st)->routes, gs);
+}
+static void gs_remove(registry_store *st, const char *id) {
+  gs_index_remove(&MEM(st)->routes, id);
+  rec_del(&MEM(st)->servers, id, free_gs);
+}
+static game_server *const *gs_for_map(registry_store *st, uint32_t realm, bool crossrealm,
+                                      uint32_t map, size_t *n) {
+  return gs_index_find(&MEM(st)->routes, realm, crossrealm, map, n);
+}
 static void gs_each(registry_store *st, int (*fn)(game_server *, void *), void *ud) {
   each(&MEM(st)->servers, (int (*)(void *, void *))fn, ud);
 }
@@ -246,6 +258,7 @@ static void free_records(records *r, void (*free_fn)(void *)) {
 
 static void destroy(registry_store *st) {
   mem_store *m = MEM(st);
+  gs_index_free(&m->routes);
   free_records(&m->servers, free_gs);
   free_records(&m->gateways, free_gw);
   free_records(&m->mms, free_mm);
@@ -256,12 +269,15 @@ static void destroy(registry_store *st) {
 
 registry_store *registry_store_memory(void) {
   mem_store *m = xcalloc(1, sizeof(*m));
-  m->base = (registry_store){destroy,     gs_find,     gs_put,      gs_remove,
-                             gs_each,     gw_find,     gw_put,      gw_remove,
-                             gw_each,     mm_find,     mm_put,      mm_remove,
-                             mm_each,     layers_get,  layers_set,  binding_get,
-                             binding_set};
+  m->base = (registry_store){
+      .destroy = destroy,         .gs_find = gs_find,         .gs_put = gs_put,
+      .gs_remove = gs_remove,     .gs_each = gs_each,         .gs_for_map = gs_for_map,
+      .gw_find = gw_find,         .gw_put = gw_put,           .gw_remove = gw_remove,
+      .gw_each = gw_each,         .mm_find = mm_find,         .mm_put = mm_put,
+      .mm_remove = mm_remove,     .mm_each = mm_each,         .layers_get = layers_get,
+      .layers_set = layers_set,   .binding_get = binding_get, .binding_set = binding_set};
   hm_init(&m->servers.by_id);
+  gs_index_init(&m->routes);
   hm_init(&m->gateways.by_id);
   hm_init(&m->mms.by_id);
   hm_init(&m->layers);

@@ -63,6 +63,7 @@ void online_free(online *o) {
   for (size_t i = 0; i < o->nrealms; i++) {
     free(o->realms[i]->chars);
     free(o->realms[i]->rows);
+    who_index_free(&o->realms[i]->who);
     free(o->realms[i]);
   }
   free(o->realms);
@@ -120,6 +121,10 @@ static oc_realm *realm_get(online *o, uint32_t realm) {
   if (!v) return NULL;
   o->realms = v;
   if (!(r = calloc(1, sizeof(*r)))) return NULL;
+  if (who_index_init(&r->who) != 0) {
+    free(r);
+    return NULL;
+  }
   r->id = realm;
   o->realms[o->nrealms++] = r;
   return r;
@@ -186,11 +191,13 @@ static int realm_append(oc_realm *r, oc_char *c) {
   r->chars[r->n] = c;
   r->rows[r->n] = row_of(c);
   r->n++;
+  who_index_add(&r->who, c);
   return 0;
 }
 
 static void realm_remove(oc_realm *r, oc_char *c) {
   uint32_t last = r->n - 1;
+  who_index_del(&r->who, c);
   if (c->slot != last) {
     r->chars[c->slot] = r->chars[last];
     r->rows[c->slot] = r->rows[last];
@@ -201,7 +208,12 @@ static void realm_remove(oc_realm *r, oc_char *c) {
 
 static void refresh_row(online *o, oc_char *c) {
   oc_realm *r = online_realm(o, guid_key_realm(c->key));
-  if (r) r->rows[c->slot] = row_of(c);
+  if (!r) return;
+  r->rows[c->slot] = row_of(c);
+  if (c->cell != who_cell(c->level, c->race, c->cls)) {
+    who_index_del(&r->who, c);
+    who_index_add(&r->who, c);
+  }
 }
 
 /* ---- lookups -------------------------------------------------------------- */
@@ -303,7 +315,7 @@ static oc_outcome add(online *o, const oc_login *ev, oc_char **out) {
   }
   if (realm_append(r, c) != 0 || name_index(o, c) != 0) {
     hmap_del_val(&o->by_key, hmap_mix64(c->key), c);
-    if (r->n && r->chars[r->n - 1] == c) r->n--;
+    if (r->n && r->chars[r->n - 1] == c) realm_remove(r, c);
     name_unindex(o, c);
     free(c);
     return OC_NOMEM;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "hmap.h"
+#include "who_index.h"
 
 #define OC_NAME_BYTES 48 /* 12 characters of up to 4 bytes (characters.name) */
 #define OC_GUILD_BYTES 96 /* guild.name: 24 characters */
@@ -41,6 +42,8 @@ typedef struct oc_char {
   struct oc_char *gw_prev, *gw_next;
   struct oc_char *acct_prev, *acct_next; /* the account's characters (account 0: none) */
   uint32_t slot; /* index in its realm's arrays */
+  uint32_t cell; /* its who_index cell */
+  struct oc_char *cell_prev, *cell_next;
   uint8_t name_len;
   char name[OC_NAME_BYTES + 1];
   char lname[OC_NAME_BYTES + 1]; /* folded, same length */
@@ -68,6 +71,7 @@ typedef struct oc_realm {
   uint32_t n, cap;
   oc_char **chars;
   oc_row *rows;
+  who_index who;
 } oc_realm;
 
 struct oc_gateway {

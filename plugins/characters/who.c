@@ -106,11 +106,74 @@ static bool text_matches(const who_filter *f, const oc_row *r, const oc_char *c,
   return !any;
 }
 
+/* The ids 0..15 that a per-id table admits, into ids; returns how many. */
+static size_t admitted(const uint8_t ok[256], uint8_t ids[WHO_CELL_IDS]) {
+  size_t n = 0;
+  for (unsigned v = 0; v < WHO_CELL_IDS; v++)
+    if (ok[v]) ids[n++] = (uint8_t)v;
+  return n;
+}
+
+typedef struct who_out {
+  const online *o;
+  const who_filter *f;
+  who_each each;
+  void *ud;
+  uint32_t listed;
+} who_out;
+
+static void list_cell(who_out *out, const oc_char *c) {
+  for (; c && out->listed < out->f->max_results; c = c->cell_next, out->listed++)
+    out->each(c, c->guild_id ? online_guild(out->o, out->f->realm, c->guild_id) : NULL,
+              out->ud);
+}
+
+/* Races or classes of 16 and more: a scan of the extra list. */
+static uint32_t odd_cell(who_out *out, const who_tables *t, const oc_realm *r) {
+  uint32_t found = 0;
+  for (const oc_char *c = r->who.head[WHO_CELL_ODD]; c; c = c->cell_next) {
+    const oc_row *row = &r->rows[c->slot];
+    if (!cheap_match(out->f, t, row, 0)) continue;
+    if (out->listed < out->f->max_results) {
+      out->each(c, c->guild_id ? online_guild(out->o, out->f->realm, c->guild_id) : NULL,
+                out->ud);
+      out->listed++;
+    }
+    found++;
+  }
+  return found;
+}
+
+/* No zone and no text: counts from the cells, lists until the limit. */
+static uint32_t who_by_cells(const online *o, const oc_realm *r, const who_filter *f,
+                             const who_tables *t, who_each each, void *ud) {
+  uint8_t races[WHO_CELL_IDS], classes[WHO_CELL_IDS];
+  size_t nr = admitted(t->race_ok, races), nc = admitted(t->class_ok, classes);
+  uint32_t top = f->lvl_max < WHO_CELL_LEVELS - 1 ? f->lvl_max : WHO_CELL_LEVELS - 1;
+  who_out out = {o, f, each, ud, 0};
+  uint32_t found = 0;
+  for (uint32_t lvl = f->lvl_min; lvl <= top; lvl++) {
+    if (!r->who.level_count[lvl]) continue;
+    for (size_t i = 0; i < nr; i++)
+      for (size_t j = 0; j < nc; j++) {
+        uint32_t cell = who_cell((uint8_t)lvl, races[i], classes[j]);
+        found += r->who.count[cell];
+        list_cell(&out, r->who.head[cell]);
+      }
+  }
+  return found + odd_cell(&out, t, r);
+}
+
 uint32_t who_run(const online *o, const who_filter *f, who_each each, void *ud) {
   const oc_realm *r = online_realm(o, f->realm);
   uint32_t found = 0;
   if (!r) return 0;
   bool texts = f->name.len || f->guild.len || f->nstrings;
+  if (!texts && !f->nzones) {
+    who_tables t;
+    tables_build(f, &t);
+    return who_by_cells(o, r, f, &t, each, ud);
+  }
   uint64_t need = f->name.len ? f->name.bigrams : 0;
   who_tables t;
   guild_hits hits = {0};

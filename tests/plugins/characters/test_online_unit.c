@@ -278,6 +278,65 @@ static void test_who_filters(void **state) {
   online_free(&o);
 }
 
+/* The cell index (no zone or text filter) against a plain count, through
+ * logins, level changes and logouts; every listed character must pass. */
+typedef struct who_check {
+  const who_filter *f;
+  int shown, wrong;
+} who_check;
+
+static bool passes(const who_filter *f, uint8_t level, uint8_t race, uint8_t cls) {
+  return level >= f->lvl_min && level <= f->lvl_max && race < 32 && cls < 32 &&
+         (f->race_mask >> race & 1) && (f->class_mask >> cls & 1) &&
+         (f->team < 0 || online_team(race) == f->team);
+}
+
+static void check_each(const oc_char *c, const oc_guild *g, void *ud) {
+  (void)g;
+  who_check *k = ud;
+  k->shown++;
+  k->wrong += !passes(k->f, c->level, c->race, c->cls);
+}
+
+static void test_who_index_against_scan(void **state) {
+  (void)state;
+  enum { N = 3000 };
+  static const uint8_t races[] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 20};
+  static const uint8_t classes[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 17};
+  static oc_char *chars[N];
+  online o;
+  online_init(&o);
+  srand(7);
+  for (uint32_t i = 0; i < N; i++) {
+    char name[16];
+    snprintf(name, sizeof(name), "char%u", i);
+    oc_login ev = login(1, i + 1, name, "g", 0);
+    ev.race = races[rand() % 11], ev.cls = classes[rand() % 11];
+    ev.level = (uint8_t)(1 + rand() % 80);
+    online_login(&o, &ev, &chars[i]);
+  }
+  for (uint32_t i = 0; i < N; i += 3) online_set_level(&o, chars[i], (uint8_t)(1 + rand() % 80));
+  for (uint32_t i = 0; i < N; i += 7) {
+    online_remove(&o, chars[i], 0, 0);
+    chars[i] = NULL;
+  }
+  for (int q = 0; q < 300; q++) {
+    uint32_t lo = (uint32_t)(rand() % 90), hi = lo + (uint32_t)(rand() % 40);
+    who_filter f = {.realm = 1, .lvl_min = lo, .lvl_max = q % 10 ? hi : UINT32_MAX,
+                    .race_mask = q % 3 ? (uint32_t)rand() : ~0u,
+                    .class_mask = q % 4 ? (uint32_t)rand() : ~0u,
+                    .team = q % 5 - 2 < 0 ? -1 : q % 2, .max_results = 1 + rand() % 60};
+    uint32_t expect = 0;
+    for (uint32_t i = 0; i < N; i++)
+      if (chars[i]) expect += passes(&f, chars[i]->level, chars[i]->race, chars[i]->cls);
+    who_check k = {&f, 0, 0};
+    assert_int_equal(who_run(&o, &f, check_each, &k), expect);
+    assert_int_equal(k.shown, expect < f.max_results ? expect : f.max_results);
+    assert_int_equal(k.wrong, 0);
+  }
+  online_free(&o);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hmap_against_reference),
@@ -288,6 +347,7 @@ int main(void) {
       cmocka_unit_test(test_online_dense_array_survives_removals),
       cmocka_unit_test(test_online_event_ordering),
       cmocka_unit_test(test_who_filters),
+      cmocka_unit_test(test_who_index_against_scan),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
