@@ -45,9 +45,12 @@ void log_write(int level, const char *tag, const char *fmt, ...) {
   (void)level, (void)tag, (void)fmt;
 }
 
+static inst_reg *registered; /* the method set, released after each test */
+
 void inst_reg_add(stratus_ctx *ctx, inst_reg *r, const inst_reg_ops *ops) {
   r->ctx = ctx;
   r->ops = ops;
+  registered = r;
 }
 
 int api_rpc_register(stratus_ctx *ctx, const ProtobufCServiceDescriptor *service,
@@ -192,6 +195,13 @@ static int setup(void **state) {
   assert_int_equal(api.methods_register(&ctx, &v1__mail_service__descriptor, methods, 1,
                                         sizeof(stratus_method), NULL),
                    0);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  if (registered) registered->ops->release(registered);
+  registered = NULL;
   return 0;
 }
 
@@ -355,16 +365,16 @@ static void test_later_answer(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup(test_success_uses_the_realm_pool, setup),
-      cmocka_unit_test_setup(test_unknown_realm, setup),
-      cmocka_unit_test_setup(test_check_failures, setup),
-      cmocka_unit_test_setup(test_work_failures, setup),
-      cmocka_unit_test_setup(test_mysql_errors, setup),
-      cmocka_unit_test_setup(test_job_outcomes, setup),
-      cmocka_unit_test_setup(test_submit_refused, setup),
-      cmocka_unit_test_setup(test_every_code_has_a_status, setup),
-      cmocka_unit_test_setup(test_reply_steps, setup),
-      cmocka_unit_test_setup(test_later_answer, setup),
+      cmocka_unit_test_setup_teardown(test_success_uses_the_realm_pool, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unknown_realm, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_check_failures, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_work_failures, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_mysql_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_job_outcomes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_submit_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_every_code_has_a_status, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reply_steps, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_later_answer, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
