@@ -178,6 +178,7 @@ static const char *remember_file(cfg_snapshot *snap, const char *path) {
  * inih; spaces around key and value are removed. */
 static void parse_pair(parse_state *ps, char *line) {
   char *eq = strchr(line, '=');
+  if (!eq) return; /* check_line reported it */
   *eq = '\0';
   char *value = eq + 1;
   for (char *p = value; *p; p++)
@@ -199,7 +200,8 @@ static void parse_line(parse_state *ps, char *line, size_t len) {
   if (!check_line(ps, line)) return;
   const char *p = line;
   while (*p == ' ' || *p == '\t') p++;
-  if (*p && *p != ';' && *p != '#' && *p != '[') parse_pair(ps, line);
+  /* check_line takes a line that starts with a stray CR as blank, too. */
+  if (*p && *p != ';' && *p != '#' && *p != '[' && *p != '\r') parse_pair(ps, line);
 }
 
 /* Splits text (modified in place) into lines; a UTF-8 BOM is skipped. */

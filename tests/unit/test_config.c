@@ -190,6 +190,14 @@ static void test_nul_byte_is_an_error(void **state) {
   unlink(path);
 }
 
+/* Found by fuzz_ini: a line of carriage returns before other text. */
+static void test_stray_carriage_returns(void **state) {
+  (void)state;
+  cfg_snapshot *snap = cfg_load_string("cr.ini", "\r\r\rkey\n[log]\n\r\r\rlevel = info\r\n");
+  assert_non_null(snap);
+  cfg_free(snap);
+}
+
 static void test_unknown_keys_and_sections(void **state) {
   (void)state;
   cfg_errors e = check_text("[log]\nlevle = debug\n");
@@ -437,6 +445,7 @@ int main(void) {
       cmocka_unit_test(test_line_over_the_limit_is_an_error_not_a_truncation),
       cmocka_unit_test(test_comments_and_spacing),
       cmocka_unit_test(test_nul_byte_is_an_error),
+      cmocka_unit_test(test_stray_carriage_returns),
       cmocka_unit_test(test_unknown_keys_and_sections),
       cmocka_unit_test(test_types_and_ranges),
       cmocka_unit_test(test_include_missing_file),
